@@ -1,0 +1,348 @@
+"""BaseMLP: parameter validation, the fit / partial_fit loop, warm start, the validation split
+and the fitted state (one flat parameter vector, with ``coefs_`` and ``intercepts_`` as views).
+"""
+
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._network import Network, Objective
+from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
+from .activations import ACTIVATION_ALIASES, get_activation
+from .losses import LOSS_ALIASES, get_loss
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+_ACTIVATION_PROTOCOL = HasMethods(["forward", "backward"])
+
+
+class _ViewList(list):
+    """A list of views into the flat parameter vector; item assignment writes through.
+
+    ``est.coefs_[0] = new_matrix`` copies ``new_matrix`` into the parameter vector (its shape
+    must match), so an assignment is never lost on a temporary list.
+    """
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, Integral):
+            raise TypeError("Assign one layer at a time, e.g. coefs_[0] = array.")
+        target = self[index]
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"Layer {index} has shape {target.shape}; cannot assign an array of shape "
+                f"{value.shape}."
+            )
+        target[...] = value
+
+
+class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+    """Base class of MLPClassifier and MLPRegressor; use those instead."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_ALIASES)), _ACTIVATION_PROTOCOL],
+        "solver": [StrOptions({*SCIPY_METHODS, *STOCHASTIC_SOLVERS})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({*LOSS_ALIASES, "log_loss"}), HasMethods(["__call__", "gradient"])],
+        "output_activation": [
+            StrOptions({"auto", *ACTIVATION_ALIASES}),
+            _ACTIVATION_PROTOCOL,
+        ],
+    }
+
+    @abstractmethod
+    def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size,
+                 learning_rate, learning_rate_init, power_t, max_iter, loss, shuffle,
+                 random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+                 early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+                 n_iter_no_change, max_fun, output_activation):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.output_activation = output_activation
+
+    # -- fitted weights: views into the flat parameter vector ---------------------------
+    @property
+    def coefs_(self):
+        """list of ndarray: ``coefs_[i]`` is the weight matrix of layer ``i`` (a view)."""
+        return _ViewList(self._network_().unpack(self._params)[0])
+
+    @coefs_.setter
+    def coefs_(self, values):
+        self._assign_layers(self.coefs_, values, "coefs_")
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: ``intercepts_[i]`` is the bias vector of layer ``i + 1`` (a view)."""
+        return _ViewList(self._network_().unpack(self._params)[1])
+
+    @intercepts_.setter
+    def intercepts_(self, values):
+        self._assign_layers(self.intercepts_, values, "intercepts_")
+
+    def _network_(self):
+        try:
+            return self._network
+        except AttributeError:
+            raise AttributeError(
+                f"This {type(self).__name__} has no weights yet; call fit first."
+            ) from None
+
+    @staticmethod
+    def _assign_layers(views, values, name):
+        values = list(values)
+        if len(values) != len(views):
+            raise ValueError(f"{name} has {len(views)} layers; got {len(values)} arrays.")
+        for i, value in enumerate(values):
+            views[i] = value
+
+    # -- what subclasses provide ---------------------------------------------------------
+    @abstractmethod
+    def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
+        """Validate ``y``, resolve the loss; return ``(loss, y_encoded, n_outputs)``."""
+
+    @abstractmethod
+    def _score_validation(self, X, y, sample_weight):
+        """Score of the current weights on the validation split (accuracy or R^2)."""
+
+    _validate_y_numeric = False
+
+    # -- resolution of the activation/loss parameters ----------------------------------
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    def _resolve_output_activation(self, loss):
+        """The output activation object and whether the loss's fused form applies to it."""
+        canonical = get_activation(loss.canonical_activation) if hasattr(
+            loss, "canonical_activation") else None
+        if self.output_activation == "auto":
+            if canonical is None:
+                raise ValueError(
+                    f"output_activation='auto' needs the loss to name its "
+                    f"canonical_activation; {loss!r} does not. Pass output_activation."
+                )
+            return canonical, hasattr(loss, "loss_gradient_raw") or hasattr(
+                loss, "loss_from_raw")
+        activation = get_activation(self.output_activation)
+        fused = (
+            canonical is not None
+            and type(activation) is type(canonical)
+            and activation.get_params() == canonical.get_params()
+            and (hasattr(loss, "loss_gradient_raw") or hasattr(loss, "loss_from_raw"))
+        ) if hasattr(activation, "get_params") else False
+        return activation, fused
+
+    # -- fit -----------------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not hasattr(self, "_params") or (not self.warm_start and not incremental)
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True; use fit, or set "
+                "early_stopping=False."
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+            dtype=(np.float64, np.float32), y_numeric=self._validate_y_numeric,
+            reset=first_pass,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        loss, y_encoded, n_outputs = self._prepare_targets(
+            y, X.dtype, first_pass, incremental, classes
+        )
+
+        hidden_activation = get_activation(self.activation)
+        output_activation, fused = self._resolve_output_activation(loss)
+        layer_units = [X.shape[1], *hidden_sizes, n_outputs]
+        network = Network(layer_units, [hidden_activation] * len(hidden_sizes),
+                          output_activation)
+        self._random_state = check_random_state(self.random_state)
+
+        if first_pass:
+            params = network.initialize(self._random_state, X.dtype)
+            self._init_training_state()
+        else:
+            if layer_units != self._network.layer_units:
+                raise ValueError(
+                    f"The network was fitted with layer sizes {self._network.layer_units}; this "
+                    f"call needs {layer_units}. Change hidden_layer_sizes only for a fresh fit "
+                    "(warm_start=False)."
+                )
+            params = self._params.astype(X.dtype, copy=False)
+        self._params = params
+        self._network = network
+        self.n_layers_ = len(layer_units)
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = (
+            output_activation.name if getattr(output_activation, "name", None)
+            and type(output_activation) is type(get_activation(output_activation.name))
+            else output_activation
+        )
+        self.loss_function_ = loss
+
+        objective = Objective(network, loss, self.alpha, fused)
+        if self.solver in STOCHASTIC_SOLVERS:
+            self._fit_stochastic(objective, X, y, y_encoded, sample_weight, incremental)
+        else:
+            self.n_iter_, self.loss_, curve = minimize_scipy(
+                objective, params, X, y_encoded, sample_weight, solver=self.solver,
+                max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                verbose=self.verbose,
+            )
+            self.loss_curve_ = curve
+            self.best_loss_ = min(curve, default=self.loss_)
+
+        if not np.all(np.isfinite(self._params)):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed (e.g. StandardScaler), or the "
+                "learning rate may be too high for this activation/loss pair."
+            )
+        return self
+
+    def _init_training_state(self):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping and self.solver in STOCHASTIC_SOLVERS:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _fit_stochastic(self, objective, X, y, y_encoded, sample_weight, incremental):
+        params = self._params
+        if not incremental or not hasattr(self, "_optimizer") or self._optimizer_dtype_changed():
+            self._optimizer = self._make_optimizer(params)
+        validation = None
+        X_train, y_train, sw_train = X, y_encoded, sample_weight
+        if self.early_stopping:
+            stratify = y if self._stratify_validation(y) else None
+            train_idx, val_idx = train_test_split(
+                np.arange(X.shape[0]), random_state=self._random_state,
+                test_size=self.validation_fraction, stratify=stratify,
+            )
+            if len(val_idx) < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the "
+                    "size of your dataset."
+                )
+            X_train, y_train = X[train_idx], y_encoded[train_idx]
+            sw_train = None if sample_weight is None else sample_weight[train_idx]
+            X_val, y_val = X[val_idx], y[val_idx]
+            sw_val = None if sample_weight is None else sample_weight[val_idx]
+            best_params = params.copy()
+            validation = (lambda: self._score_validation(X_val, y_val, sw_val), best_params)
+
+        n_samples = X_train.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        try:
+            run_stochastic(
+                objective, params, self._optimizer, X_train, y_train, sw_train, state=self,
+                batch_size=batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
+                random_state=self._random_state, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change, incremental=incremental,
+                validation=validation, verbose=self.verbose,
+            )
+        finally:
+            if validation is not None:
+                np.copyto(params, validation[1])
+
+    def _optimizer_dtype_changed(self):
+        state = getattr(self._optimizer, "m", getattr(self._optimizer, "velocity", None))
+        return state is None or state.dtype != self._params.dtype
+
+    def _make_optimizer(self, params):
+        if self.solver == "sgd":
+            return SGD(params.size, params.dtype, self.learning_rate_init, self.learning_rate,
+                       self.momentum, self.nesterovs_momentum, self.power_t)
+        return Adam(params.size, params.dtype, self.learning_rate_init, self.beta_1,
+                    self.beta_2, self.epsilon)
+
+    def _stratify_validation(self, y):
+        return False
+
+    def _check_stochastic(self):
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic solvers ('sgd', 'adam'); "
+                f"solver={self.solver!r} optimises the whole training set at once."
+            )
+        return True
+
+    # -- prediction ----------------------------------------------------------------------
+    def _forward(self, X):
+        """``(raw, y_pred)`` for validated or raw input ``X``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+                          reset=False)
+        return self._network.forward(self._params, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

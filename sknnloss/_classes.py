@@ -1,0 +1,557 @@
+"""MLPClassifier and MLPRegressor: target handling, predict, predict_proba, tags."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import BaseMLP
+from ._targets import ClassEncoder
+from .losses import get_loss
+
+_COMMON_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+
+    activation : str or Activation, default='relu'
+        Activation of the hidden layers: a name from
+        :data:`sknnloss.activations.ACTIVATION_ALIASES` (scikit-learn's 'identity',
+        'logistic', 'tanh', 'relu', and Keras' names such as 'sigmoid', 'leaky_relu',
+        'softplus') or an activation object such as ``LeakyReLU(negative_slope=0.1)``.
+
+    solver : {'lbfgs', 'sgd', 'adam', 'cg', 'bfgs', 'tnc'}, default='adam'
+        'sgd' and 'adam' train on minibatches; the others minimise the full-batch objective
+        with ``scipy.optimize.minimize`` ('lbfgs' is L-BFGS-B, as in scikit-learn; 'bfgs'
+        stores a dense n_params x n_params matrix: small networks only).
+
+    alpha : float, default=0.0001
+        L2 penalty strength, scaled as scikit-learn does: the objective adds
+        ``alpha / (2 * s) * ||W||^2`` with ``s`` the (weighted) number of samples in the batch.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size of the stochastic solvers; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule of 'sgd' (see scikit-learn's MLP).
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Epochs for 'sgd'/'adam'; iterations for the scipy solvers.
+
+    shuffle : bool, default=True
+        Shuffle samples each epoch ('sgd', 'adam').
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split and shuffling.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress (stochastic solvers), or the
+        gradient tolerance of the scipy solvers.
+
+    verbose : bool, default=False
+        Print progress.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as the starting point of the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when the validation score stops
+        improving; the best weights are restored ('sgd', 'adam').
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of objective evaluations of 'lbfgs' and 'tnc'.
+"""
+
+_COMMON_ATTRIBUTES_DOC = """
+    loss_ : float
+        Objective (loss plus L2 penalty) at the end of training.
+
+    best_loss_ : float or None
+        Smallest training loss seen (None with early stopping).
+
+    loss_curve_ : list of float
+        Training loss after each epoch (stochastic solvers) or iteration (scipy solvers).
+
+    validation_scores_ : list of float or None
+        Validation score after each epoch with ``early_stopping=True``.
+
+    best_validation_score_ : float or None
+        Best validation score with ``early_stopping=True``.
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer ``i``: a view into the flat parameter
+        vector, so editing it in place changes the model.
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i + 1`` (also a view).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (stochastic solvers) or iterations (scipy solvers) run.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of network outputs.
+
+    out_activation_ : str or Activation
+        Output activation: its name for a built-in activation, else the object.
+
+    loss_function_ : Loss
+        The resolved loss object.
+"""
+
+
+def _doc(text):
+    return text.replace("%(params)s", _COMMON_PARAMS_DOC).replace(
+        "%(attributes)s", _COMMON_ATTRIBUTES_DOC
+    )
+
+
+def _has_probabilities(est):
+    return _output_probability_kind(est) is not None
+
+
+def _has_no_probabilities(est):
+    return _output_probability_kind(est) is None
+
+
+def _output_probability_kind(est):
+    """'independent', 'simplex' or None, from the fitted network or else from the parameters."""
+    network = getattr(est, "_network", None)
+    if network is not None:
+        return getattr(network.output_activation, "gives_probabilities", None)
+    try:
+        activation, _ = est._resolve_output_activation(get_loss(est.loss))
+    except (ValueError, TypeError):
+        return "independent"  # invalid parameters: let fit raise the informative error
+    return getattr(activation, "gives_probabilities", None)
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = _doc(
+        """Multi-layer perceptron classifier with pluggable activations and losses.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier` (same parameters,
+    defaults and fitted attributes) that also takes a ``loss`` and an ``output_activation``.
+    By default (``loss='log_loss'``, ``output_activation='auto'``) it trains the maximum
+    likelihood pair for the target: one sigmoid with binary cross-entropy for a binary target,
+    one sigmoid per label for a multi-label indicator matrix, and a softmax with sparse
+    categorical cross-entropy (integer targets, no one-hot matrix) for a multiclass target.
+
+    Parameters
+    ----------
+%(params)s
+    loss : str or Loss, default='log_loss'
+        'log_loss' resolves to binary cross-entropy (binary, multi-label) or sparse categorical
+        cross-entropy (multiclass). Any name of :data:`sknnloss.losses.LOSS_ALIASES` or a loss
+        object works: 'hinge' trains a margin head (``decision_function`` instead of
+        ``predict_proba``), 'binary_crossentropy' on a multiclass target trains one sigmoid per
+        class (one-vs-rest), 'squared_error' regresses the 0/1 indicators.
+
+    output_activation : str or Activation, default='auto'
+        'auto' uses the loss's canonical activation (the fused, stable gradient); any other
+        activation is composed with the loss by the chain rule.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels.
+%(attributes)s
+    See Also
+    --------
+    MLPRegressor : The regressor.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknnloss import MLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     MLPClassifier(activation="tanh", loss="hinge", random_state=0,
+    ...                                   max_iter=300)).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+    )
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 loss="log_loss", output_activation="auto"):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss=loss, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, output_activation=output_activation,
+        )
+
+    def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if first_pass and not incremental:
+            encoder = ClassEncoder.from_targets(y)
+        elif not hasattr(self, "_encoder"):  # first partial_fit call
+            if classes is None and type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: all the labels "
+                    "that can occur, e.g. classes=np.unique(y_all)."
+                )
+            encoder = ClassEncoder.from_targets(y, classes)
+            encoder.check_labels(y)
+        else:
+            encoder = self._encoder
+            if incremental and classes is not None and not np.array_equal(
+                np.unique(classes), encoder.classes
+            ):
+                raise ValueError(
+                    f"`classes={classes}` is not the same as on the first call to partial_fit: "
+                    f"{encoder.classes}."
+                )
+            if self.warm_start and not incremental and not encoder.multilabel:
+                seen = np.unique(y)
+                if not np.array_equal(seen, encoder.classes):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {encoder.classes}, `y` has "
+                        f"{seen}."
+                    )
+            encoder.check_labels(y)
+        if len(encoder.classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least two classes to learn from; "
+                f"y holds only one class ({encoder.classes[0]!r}). Pass data with at least "
+                "two classes (or all classes via `classes=` in partial_fit)."
+            )
+        loss = get_loss(self.loss, target_type=encoder.target_type)
+        kind = getattr(loss, "target_kind", "probability")
+        y_encoded = encoder.encode(y, kind, dtype)
+        if hasattr(loss, "check_target"):
+            loss.check_target(y_encoded)
+        self._encoder = encoder
+        self.classes_ = encoder.classes
+        self._decision_threshold = 0.0 if kind == "sign" else 0.5
+        return loss, y_encoded, encoder.n_outputs(kind)
+
+    def _stratify_validation(self, y):
+        return y.ndim == 1
+
+    def _score_validation(self, X, y, sample_weight):
+        _, y_pred = self._network.forward(self._params, X)
+        if not np.all(np.isfinite(y_pred)):
+            return np.nan
+        labels = self._encoder.decode(y_pred, self._decision_threshold)
+        return accuracy_score(y, labels, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data; float32 input is trained in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix for multi-label classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_stochastic())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data ('sgd' and 'adam' only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can occur; required on the first call (except for
+            multi-label indicator targets), ignored after.
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels (or a label indicator matrix for multi-label targets).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        _, y_pred = self._forward(X)
+        return self._encoder.decode(y_pred, self._decision_threshold)
+
+    @available_if(_has_probabilities)
+    def predict_proba(self, X):
+        """Probability estimates, when the output activation gives probabilities.
+
+        Binary: ``[1 - p, p]`` from the sigmoid; multiclass: the softmax rows (or the
+        one-vs-rest sigmoids normalised to sum to 1); multi-label: one probability per label,
+        shape (n_samples, n_labels).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        _, y_pred = self._forward(X)
+        kind = getattr(self._network.output_activation, "gives_probabilities", None)
+        return self._encoder.probabilities(y_pred, kind)
+
+    @available_if(_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    @available_if(_has_no_probabilities)
+    def decision_function(self, X):
+        """Raw scores, when the output activation gives no probabilities (e.g. hinge).
+
+        Positive scores mean the positive class (binary, multi-label); for multiclass the
+        predicted class has the largest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        _, y_pred = self._forward(X)
+        if self._encoder.multilabel:
+            return y_pred - self._decision_threshold
+        if y_pred.shape[1] == 1:
+            return y_pred[:, 0] - self._decision_threshold
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Multi-label targets need one independent output per label: not a softmax loss.
+        try:
+            kind = getattr(get_loss(self.loss), "target_kind", None)
+        except (ValueError, TypeError):
+            kind = None
+        tags.classifier_tags.multi_label = kind not in ("class_index", "distribution")
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    __doc__ = _doc(
+        """Multi-layer perceptron regressor with pluggable activations and losses.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor` (same parameters,
+    defaults and fitted attributes) whose ``loss`` and ``output_activation`` can be any pair:
+    squared error estimates the conditional mean, absolute error the median, Poisson deviance
+    with an exp output the mean of counts.
+
+    Parameters
+    ----------
+    loss : str or Loss, default='squared_error'
+        A regression loss name ('squared_error', 'absolute_error', 'poisson', ...) or object.
+%(params)s
+    output_activation : str or Activation, default='auto'
+        'auto' uses the loss's canonical activation (identity for squared and absolute error,
+        exp for Poisson); e.g. 'softplus' keeps predictions of a positive target positive.
+
+    Attributes
+    ----------
+%(attributes)s
+    See Also
+    --------
+    MLPClassifier : The classifier.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sknnloss import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = MLPRegressor(loss="absolute_error", output_activation="softplus",
+    ...                    solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+    >>> bool((reg.predict(X) > 0).all())
+    True
+    """
+    )
+
+    _validate_y_numeric = True
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 output_activation="auto"):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss=loss, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, output_activation=output_activation,
+        )
+
+    def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        loss = get_loss(self.loss)
+        kind = getattr(loss, "target_kind", "real")
+        if kind in ("class_index", "sign"):
+            raise ValueError(
+                f"loss={self.loss!r} is a classification loss (targets: {kind.replace('_', ' ')})"
+                "; MLPRegressor needs a regression loss such as 'squared_error', "
+                "'absolute_error' or 'poisson'. Use MLPClassifier for class labels."
+            )
+        y_2d = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype, copy=False)
+        if hasattr(loss, "check_target"):
+            loss.check_target(y_2d)
+        self._y_ndim = y.ndim
+        if not first_pass and y_2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"The model was fitted with {self.n_outputs_} output(s); y has "
+                f"{y_2d.shape[1]}."
+            )
+        return loss, y_2d, y_2d.shape[1]
+
+    def _score_validation(self, X, y, sample_weight):
+        y_pred = self._predict_values(X, validated=True)
+        if not np.all(np.isfinite(y_pred)):
+            return np.nan
+        return r2_score(y, y_pred, sample_weight=sample_weight)
+
+    def _predict_values(self, X, validated=False):
+        if validated:
+            _, y_pred = self._network.forward(self._params, X)
+        else:
+            _, y_pred = self._forward(X)
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data; float32 input is trained in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(lambda est: est._check_stochastic())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data ('sgd' and 'adam' only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPRegressor
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict target values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._predict_values(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

@@ -1,0 +1,300 @@
+"""Solvers on the flat parameter vector: scipy.optimize methods, minibatch SGD and Adam,
+learning-rate schedules and the stopping rules of scikit-learn's MLP.
+
+Every solver sees only an :class:`~sknnloss._network.Objective` (``loss_gradient(params, X, y,
+sample_weight)``) and the flat vector, which it updates in place.
+"""
+
+import time
+import warnings
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import shuffle as _shuffle
+
+__all__ = ["SCIPY_METHODS", "SGD", "Adam", "minimize_scipy", "run_stochastic"]
+
+#: solver name -> scipy.optimize.minimize method, for the full-batch gradient-based solvers.
+SCIPY_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG", "bfgs": "BFGS", "tnc": "TNC"}
+
+
+class SGD:
+    """Stochastic gradient descent with momentum or Nesterov momentum on a flat vector.
+
+    The update is scikit-learn's: ``v <- momentum * v - lr * g``, then ``params += v`` (or
+    ``params += momentum * v - lr * g`` with Nesterov momentum).
+
+    Parameters
+    ----------
+    n_params : int
+    dtype : dtype
+    learning_rate_init : float
+    learning_rate : {"constant", "invscaling", "adaptive"}
+        ``invscaling`` sets ``lr = learning_rate_init / (t + 1) ** power_t`` at the end of each
+        epoch (``t`` the number of samples seen); ``adaptive`` divides the rate by 5 each time
+        the stopping criterion triggers, until it falls below 1e-6.
+    momentum : float
+    nesterov : bool
+    power_t : float
+    """
+
+    def __init__(self, n_params, dtype, learning_rate_init=0.1, learning_rate="constant",
+                 momentum=0.9, nesterov=True, power_t=0.5):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.schedule = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self._step = np.empty(n_params, dtype=dtype)
+
+    def update(self, params, grad):
+        """Apply one step to ``params`` in place."""
+        velocity, step = self.velocity, self._step
+        velocity *= self.momentum
+        np.multiply(grad, self.learning_rate, out=step)
+        velocity -= step
+        if self.nesterov:
+            # params += momentum * v - lr * g, without a temporary.
+            params -= step
+            np.multiply(velocity, self.momentum, out=step)
+            params += step
+        else:
+            params += velocity
+
+    def iteration_ends(self, time_step):
+        """End-of-epoch schedule update; ``time_step`` is the number of samples seen."""
+        if self.schedule == "invscaling":
+            self.learning_rate = float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+
+    def trigger_stopping(self, msg, verbose):
+        """Whether to stop when the loss stalls; the adaptive schedule first lowers the rate."""
+        if self.schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2014) on a flat vector, with scikit-learn's bias correction.
+
+    ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
+    ``params -= lr_t m / (sqrt(v) + eps)`` with ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.
+    """
+
+    def __init__(self, n_params, dtype, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self._tmp = np.empty(n_params, dtype=dtype)
+
+    def update(self, params, grad):
+        """Apply one step to ``params`` in place."""
+        self.t += 1
+        m, v, tmp = self.m, self.v, self._tmp
+        b1, b2 = self.beta_1, self.beta_2
+        m *= b1
+        np.multiply(grad, 1 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        self.learning_rate = (
+            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        )
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.learning_rate
+        params -= tmp
+
+    def iteration_ends(self, time_step):
+        """Adam has no epoch schedule."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Adam stops as soon as the loss stalls."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, max_fun,
+                   tol, verbose):
+    """Full-batch optimisation with ``scipy.optimize.minimize(jac=True)``.
+
+    ``params`` (any float dtype) is updated in place with the solution; scipy works in float64
+    and each evaluation copies its point into ``params``, so a float32 network stays float32.
+
+    Returns
+    -------
+    n_iter : int
+    loss : float
+        The objective at the solution.
+    loss_curve : list of float
+        The objective after each iteration.
+    """
+    method = SCIPY_METHODS[solver]
+    grad = np.empty_like(params)
+    curve = []
+
+    def fun(x):
+        np.copyto(params, x, casting="unsafe")
+        value, gradient = objective.loss_gradient(params, X, y, sample_weight, out=grad)
+        return value, gradient.astype(np.float64)
+
+    def callback(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+
+    options = {"maxiter": max_iter, "gtol": tol}
+    if method == "L-BFGS-B":
+        options["maxfun"] = max_fun
+    elif method == "TNC":
+        options = {"maxfun": max_fun, "gtol": tol}
+    if verbose and method == "L-BFGS-B":
+        print(f"Solver {solver}: minimising {params.size} parameters with {method}")
+    result = scipy.optimize.minimize(
+        fun, params.astype(np.float64), method=method, jac=True, options=options,
+        callback=callback,
+    )
+    np.copyto(params, result.x, casting="unsafe")
+    n_iter = int(min(result.get("nit", len(curve)), max_iter))
+    if result.status != 0:
+        message = result.message
+        if isinstance(message, bytes):
+            message = message.decode("latin1")
+        warnings.warn(
+            f"{solver} failed to converge after {n_iter} iteration(s) (status={result.status}):"
+            f" {message}. Increase the number of iterations (max_iter) or the number of "
+            "function evaluations (max_fun), or scale the data (e.g. StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return max(n_iter, 1), float(result.fun), curve
+
+
+def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, batch_size,
+                   max_iter, shuffle, random_state, tol, n_iter_no_change, incremental,
+                   validation, verbose):
+    """Minibatch training with SGD or Adam, following scikit-learn's MLP epoch logic.
+
+    Parameters
+    ----------
+    state : object
+        Holds the training record and is updated in place: ``n_iter_``, ``t_``,
+        ``loss_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
+        ``best_validation_score_``, ``_no_improvement_count``.
+    validation : None or (score_fn, best_params)
+        With early stopping: ``score_fn()`` scores the current parameters on the validation
+        split, and ``best_params`` receives a copy of the best ones.
+    incremental : bool
+        Run exactly one epoch (``partial_fit``).
+    """
+    n_samples = X.shape[0]
+    sample_idx = np.arange(n_samples)
+    start_time = time.perf_counter()
+    total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
+    grad = np.empty_like(params)
+    # Several batches: one permuted copy per epoch, then every batch is a contiguous slice.
+    single_batch = batch_size >= n_samples
+
+    for _ in range(max_iter):
+        X_epoch, y_epoch, sw_epoch = X, y, sample_weight
+        if shuffle:
+            sample_idx = _shuffle(sample_idx, random_state=random_state)
+            if not single_batch:
+                X_epoch = X[sample_idx]
+                y_epoch = y[sample_idx]
+                sw_epoch = None if sample_weight is None else sample_weight[sample_idx]
+
+        accumulated_loss = 0.0
+        for start in range(0, n_samples, batch_size):
+            stop = min(start + batch_size, n_samples)
+            sw_batch = None if sw_epoch is None else sw_epoch[start:stop]
+            batch_weight = stop - start if sw_batch is None else float(sw_batch.sum())
+            if batch_weight == 0:
+                continue
+            value, _ = objective.loss_gradient(
+                params, X_epoch[start:stop], y_epoch[start:stop], sw_batch, out=grad
+            )
+            accumulated_loss += value * batch_weight
+            optimizer.update(params, grad)
+
+        state.n_iter_ += 1
+        state.loss_ = accumulated_loss / total_weight
+        state.t_ += n_samples
+        state.loss_curve_.append(state.loss_)
+        if verbose:
+            print(
+                f"Iteration {state.n_iter_}, loss = {state.loss_:.8f}, "
+                f"learning rate = {optimizer.learning_rate:.3g}, "
+                f"elapsed = {time.perf_counter() - start_time:.2f}s"
+            )
+
+        _update_no_improvement_count(state, tol, validation, params, verbose)
+        optimizer.iteration_ends(state.t_)
+
+        if state._no_improvement_count > n_iter_no_change:
+            if validation is not None:
+                msg = (
+                    f"Validation score did not improve more than tol={tol:f} for "
+                    f"{n_iter_no_change} consecutive epochs."
+                )
+            else:
+                msg = (
+                    f"Training loss did not improve more than tol={tol:f} for "
+                    f"{n_iter_no_change} consecutive epochs."
+                )
+            if optimizer.trigger_stopping(msg, verbose):
+                break
+            state._no_improvement_count = 0
+
+        if incremental:
+            break
+        if state.n_iter_ == max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+
+def _update_no_improvement_count(state, tol, validation, params, verbose):
+    if validation is not None:
+        score_fn, best_params = validation
+        score = score_fn()
+        state.validation_scores_.append(score)
+        if verbose:
+            print(f"Validation score: {score:f}")
+        if score < state.best_validation_score_ + tol:
+            state._no_improvement_count += 1
+        else:
+            state._no_improvement_count = 0
+        if score > state.best_validation_score_:
+            state.best_validation_score_ = score
+            np.copyto(best_params, params)
+    else:
+        last = state.loss_curve_[-1]
+        if last > state.best_loss_ - tol:
+            state._no_improvement_count += 1
+        else:
+            state._no_improvement_count = 0
+        if last < state.best_loss_:
+            state.best_loss_ = last
