@@ -69,7 +69,9 @@ _COMMON_PARAMS_DOC = """
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data and stop when the validation score stops
-        improving; the best weights are restored ('sgd', 'adam').
+        improving; the best weights are restored ('sgd', 'adam'). The split is stratified
+        for every single-label classification target (scikit-learn stratifies binary
+        targets only, so multiclass splits differ from its own).
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
@@ -117,10 +119,12 @@ _COMMON_ATTRIBUTES_DOC = """
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs (stochastic solvers) or iterations (scipy solvers) run.
+        Number of epochs (stochastic solvers) or iterations (scipy solvers) run by the last
+        call to ``fit`` or ``partial_fit`` (as in scikit-learn; ``t_`` and ``loss_curve_``
+        accumulate over calls).
 
     t_ : int
-        Number of training samples seen by the stochastic solvers.
+        Number of training samples seen by the stochastic solvers, over all calls.
 
     n_layers_ : int
         Number of layers, input and output included.

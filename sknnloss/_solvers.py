@@ -211,6 +211,7 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
     start_time = time.perf_counter()
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     grad = np.empty_like(params)
+    state.n_iter_ = 0  # as scikit-learn: epochs of this call; t_ and loss_curve_ accumulate
     # Several batches: one permuted copy per epoch, then every batch is a contiguous slice.
     single_batch = batch_size >= n_samples
 
