@@ -409,7 +409,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             kind = getattr(get_loss(self.loss), "target_kind", None)
         except (ValueError, TypeError):
             kind = None
-        tags.classifier_tags.multi_label = kind not in ("class_index", "distribution")
+        multi_label = kind not in ("class_index", "distribution")
+        tags.classifier_tags.multi_label = multi_label
+        tags.target_tags.multi_output = multi_label  # a label indicator matrix is multi-output
         return tags
 
 

@@ -1,0 +1,925 @@
+"""Tests of the network engine: the flat parameter vector, initialisation, forward pass, the
+objective's value and gradient (finite differences, scikit-learn's own backprop), buffers, and
+the ``coefs_`` / ``intercepts_`` views through the estimators."""
+
+import copy
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.special import xlogy
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+from sknnloss import MLPClassifier, MLPRegressor
+from sknnloss._network import Network, Objective
+from sknnloss.activations import ACTIVATION_ALIASES, LeakyReLU, Softmax, get_activation
+from sknnloss.losses import LOSS_ALIASES, get_loss
+
+N_SAMPLES = 7
+N_FEATURES = 3
+HIDDEN = (4, 3)
+ALPHA = 0.3
+FD_EPS = 1e-6
+GRAD_RTOL = 1e-6
+# Pre-activations of kinked functions (and margins / residuals of kinked losses) must stay at
+# least this far from the kink so that central differences never cross it.
+KINK_MARGIN = 1e-3
+
+
+# ---------------------------------------------------------------------------------------
+# Independent reference implementations (plain numpy, no package code).
+# ---------------------------------------------------------------------------------------
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+REF_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "softplus": lambda z: np.log1p(np.exp(z)),
+    "exp": np.exp,
+    "softmax": _softmax,
+}
+KINKED_ACTIVATIONS = {"relu", "leaky_relu"}
+
+
+def ref_pointwise_loss(loss_name, y, p):
+    """Per-sample loss (summed over outputs) written from the textbook formulas."""
+    if loss_name == "squared_error":
+        return 0.5 * ((p - y) ** 2).sum(axis=1)
+    if loss_name == "absolute_error":
+        return np.abs(p - y).sum(axis=1)
+    if loss_name == "poisson":
+        return (xlogy(y, y) - y * np.log(p) - y + p).sum(axis=1)
+    if loss_name == "binary_crossentropy":
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=1)
+    if loss_name == "categorical_crossentropy":
+        return -(y * np.log(p)).sum(axis=1)
+    if loss_name == "sparse_categorical_crossentropy":
+        return -np.log(p[np.arange(len(y)), y])
+    if loss_name == "hinge":
+        t = np.where(y > 0, 1.0, -1.0)
+        return np.maximum(0.0, 1.0 - t * p).sum(axis=1)
+    raise AssertionError(loss_name)
+
+
+def ref_shapes(layer_units):
+    return list(zip(layer_units[:-1], layer_units[1:]))
+
+
+def ref_unpack(params, layer_units):
+    """scikit-learn's packing: all coefficient matrices (C order), then all intercepts."""
+    coefs, intercepts, start = [], [], 0
+    for fan_in, fan_out in ref_shapes(layer_units):
+        coefs.append(params[start:start + fan_in * fan_out].reshape(fan_in, fan_out))
+        start += fan_in * fan_out
+    for _, fan_out in ref_shapes(layer_units):
+        intercepts.append(params[start:start + fan_out])
+        start += fan_out
+    assert start == params.size
+    return coefs, intercepts
+
+
+def ref_forward(params, X, layer_units, hidden, output):
+    """Hand-written forward pass; returns (pre-activations of hidden layers, raw, y_pred)."""
+    coefs, intercepts = ref_unpack(params, layer_units)
+    a = np.asarray(X.toarray() if sparse.issparse(X) else X)
+    zs = []
+    for coef, intercept in zip(coefs[:-1], intercepts[:-1]):
+        z = a @ coef + intercept
+        zs.append(z)
+        a = REF_ACTIVATIONS[hidden](z)
+    raw = a @ coefs[-1] + intercepts[-1]
+    return zs, raw, REF_ACTIVATIONS[output](raw)
+
+
+def ref_objective_value(params, X, y, sw, layer_units, hidden, output, loss_name, alpha):
+    _, _, y_pred = ref_forward(params, X, layer_units, hidden, output)
+    pointwise = ref_pointwise_loss(loss_name, y, y_pred)
+    w = np.ones(X.shape[0]) if sw is None else sw
+    n_coef = sum(i * o for i, o in ref_shapes(layer_units))
+    coef_flat = params[:n_coef]
+    return float(pointwise @ w / w.sum() + alpha / (2 * w.sum()) * coef_flat @ coef_flat)
+
+
+def fd_gradient(objective, params, X, y, sw, eps=FD_EPS):
+    """Central finite differences of the objective value over the whole flat vector."""
+    grad = np.empty_like(params)
+    for j in range(params.size):
+        plus, minus = params.copy(), params.copy()
+        plus[j] += eps
+        minus[j] -= eps
+        f_plus = objective.loss_gradient(plus, X, y, sw)[0]
+        f_minus = objective.loss_gradient(minus, X, y, sw)[0]
+        grad[j] = (f_plus - f_minus) / (plus[j] - minus[j])
+    return grad
+
+
+def rel_error(a, b):
+    denom = max(np.linalg.norm(a), np.linalg.norm(b))
+    return np.linalg.norm(a - b) / denom if denom > 0 else 0.0
+
+
+def make_network(n_features, hidden_sizes, n_outputs, hidden, output):
+    layer_units = [n_features, *hidden_sizes, n_outputs]
+    hidden_act = get_activation(hidden) if isinstance(hidden, str) else hidden
+    output_act = get_activation(output) if isinstance(output, str) else output
+    return Network(layer_units, [hidden_act] * len(hidden_sizes), output_act), layer_units
+
+
+# ---------------------------------------------------------------------------------------
+# Problem construction
+# ---------------------------------------------------------------------------------------
+def _targets(loss_name, rng, raw, y_pred):
+    """Targets for ``loss_name`` given the network's outputs at the base point."""
+    n, k = raw.shape
+    if loss_name == "squared_error":
+        return rng.normal(size=(n, k))
+    if loss_name == "absolute_error":
+        # Far from the prediction: no residual anywhere near the kink.
+        sign = np.where(rng.uniform(size=(n, k)) < 0.5, -1.0, 1.0)
+        return y_pred + sign * rng.uniform(0.5, 2.0, size=(n, k))
+    if loss_name == "poisson":
+        return rng.poisson(1.5, size=(n, k)).astype(float)
+    if loss_name == "binary_crossentropy":
+        return (rng.uniform(size=(n, k)) < 0.5).astype(float)
+    if loss_name == "categorical_crossentropy":
+        y = np.zeros((n, k))
+        y[np.arange(n), rng.randint(k, size=n)] = 1.0
+        return y
+    if loss_name == "sparse_categorical_crossentropy":
+        return rng.randint(k, size=n).astype(np.intp)
+    if loss_name == "hinge":
+        return (rng.uniform(size=(n, k)) < 0.5).astype(float)
+    raise AssertionError(loss_name)
+
+
+def _is_kink_free(loss_name, hidden, zs, raw, y_pred, y):
+    if hidden in KINKED_ACTIVATIONS and min(np.abs(z).min() for z in zs) < KINK_MARGIN:
+        return False
+    if loss_name == "absolute_error" and np.abs(y_pred - y).min() < KINK_MARGIN:
+        return False
+    if loss_name == "hinge":
+        margin = np.where(y > 0, 1.0, -1.0) * y_pred
+        active = margin < 1
+        # Stay away from the kink, and have both active and inactive terms.
+        if np.abs(margin - 1).min() < KINK_MARGIN or active.sum() < 2 or (~active).sum() < 2:
+            return False
+    return True
+
+
+def make_problem(hidden, output, loss_name, n_outputs, weighted, scale=0.6, out_scale=1.0,
+                 sparse_X=False, n_samples=N_SAMPLES):
+    """The first seed whose point is away from every kink: (params, X, y, sw, layer_units)."""
+    for seed in range(200):
+        rng = np.random.RandomState(seed)
+        layer_units = [N_FEATURES, *HIDDEN, n_outputs]
+        n_params = sum(i * o + o for i, o in ref_shapes(layer_units))
+        params = rng.normal(scale=scale, size=n_params)
+        coefs, intercepts = ref_unpack(params, layer_units)
+        coefs[-1] *= out_scale
+        intercepts[-1] *= out_scale
+        X = rng.normal(size=(n_samples, N_FEATURES))
+        if sparse_X:
+            X[np.abs(X) < 0.5] = 0.0
+        sw = rng.uniform(0.2, 3.0, size=n_samples) if weighted else None
+        zs, raw, y_pred = ref_forward(params, X, layer_units, hidden, output)
+        y = _targets(loss_name, rng, raw, y_pred)
+        if _is_kink_free(loss_name, hidden, zs, raw, y_pred, y):
+            if sparse_X:
+                X = sparse.csr_matrix(X)
+            return params, X, y, sw, layer_units
+    raise AssertionError("no kink-free seed found")
+
+
+def check_gradient(hidden, output, loss_name, fused, n_outputs, weighted, alpha=ALPHA,
+                   **kwargs):
+    params, X, y, sw, layer_units = make_problem(hidden, output, loss_name, n_outputs,
+                                                 weighted, **kwargs)
+    network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, hidden, output)
+    objective = Objective(network, get_loss(loss_name), alpha, fused)
+    value, grad = objective.loss_gradient(params, X, y, sw)
+
+    expected = ref_objective_value(params, X, y, sw, layer_units, hidden, output, loss_name,
+                                   alpha)
+    assert value == pytest.approx(expected, rel=1e-10, abs=1e-12)
+    assert grad.shape == params.shape and grad.dtype == np.float64
+    assert np.all(np.isfinite(grad))
+
+    grad_fd = fd_gradient(objective, params, X, y, sw)
+    assert np.linalg.norm(grad) > 1e-3  # a non-trivial check
+    err = rel_error(grad, grad_fd)
+    assert err < GRAD_RTOL, f"relative gradient error {err:.3g}"
+    return objective, params, X, y, sw
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Whole-objective gradient checks
+# ---------------------------------------------------------------------------------------
+HIDDEN_ACTIVATIONS = sorted(name for name in ACTIVATION_ALIASES
+                            if ACTIVATION_ALIASES[name] is not Softmax)
+# Canonical names only (aliases map to the same classes).
+HIDDEN_ACTIVATIONS = [name for name in HIDDEN_ACTIVATIONS if name in REF_ACTIVATIONS]
+
+
+def test_hidden_activation_list_is_complete():
+    classes = {ACTIVATION_ALIASES[n] for n in ACTIVATION_ALIASES} - {Softmax}
+    assert {ACTIVATION_ALIASES[n] for n in HIDDEN_ACTIVATIONS} == classes
+    assert set(HIDDEN_ACTIVATIONS) == {
+        "identity", "logistic", "tanh", "relu", "leaky_relu", "softplus", "exp"}
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("hidden", HIDDEN_ACTIVATIONS)
+def test_gradient_every_hidden_activation(hidden, weighted):
+    # exp hidden layers get small weights so that the activations stay moderate.
+    scale = 0.3 if hidden == "exp" else 0.6
+    check_gradient(hidden, "identity", "squared_error", True, 2, weighted, scale=scale)
+
+
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "tanh"])
+def test_gradient_hidden_activation_with_softmax_output(hidden):
+    check_gradient(hidden, "softmax", "sparse_categorical_crossentropy", True, 3, True)
+
+
+def test_gradient_leaky_relu_custom_slope():
+    params, X, y, sw, layer_units = make_problem("relu", "identity", "squared_error", 2, True)
+    network, _ = make_network(N_FEATURES, HIDDEN, 2, LeakyReLU(negative_slope=0.2), "identity")
+    objective = Objective(network, get_loss("squared_error"), ALPHA, True)
+    _, grad = objective.loss_gradient(params, X, y, sw)
+    assert rel_error(grad, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
+
+
+CANONICAL = [
+    # loss, canonical output activation, n_outputs
+    ("squared_error", "identity", 2),
+    ("absolute_error", "identity", 2),
+    ("poisson", "exp", 2),
+    ("binary_crossentropy", "logistic", 2),
+    ("categorical_crossentropy", "softmax", 3),
+    ("sparse_categorical_crossentropy", "softmax", 3),
+    ("hinge", "identity", 2),
+]
+
+
+def test_canonical_table_covers_every_loss():
+    assert {LOSS_ALIASES[name] for name, _, _ in CANONICAL} == set(LOSS_ALIASES.values())
+    for loss_name, output, _ in CANONICAL:
+        assert get_loss(loss_name).canonical_activation == output
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("loss_name, output, n_outputs", CANONICAL,
+                         ids=[c[0] for c in CANONICAL])
+def test_gradient_every_loss_canonical_fused(loss_name, output, n_outputs, weighted):
+    out_scale = 3.0 if loss_name == "hinge" else 1.0  # spread the margins around 1
+    check_gradient("tanh", output, loss_name, True, n_outputs, weighted, out_scale=out_scale)
+
+
+NON_CANONICAL = [
+    # loss, output activation, n_outputs
+    ("squared_error", "logistic", 2),
+    ("squared_error", "tanh", 2),
+    ("squared_error", "softplus", 2),
+    ("absolute_error", "softplus", 2),
+    ("binary_crossentropy", "softmax", 3),  # softmax keeps every output inside (0, 1)
+    ("categorical_crossentropy", "logistic", 3),
+    ("sparse_categorical_crossentropy", "softmax", 3),  # canonical pair, unfused path
+    ("poisson", "softplus", 2),
+    ("poisson", "exp", 2),  # canonical pair, unfused path
+    ("hinge", "tanh", 2),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("loss_name, output, n_outputs", NON_CANONICAL,
+                         ids=[f"{c[0]}-{c[1]}" for c in NON_CANONICAL])
+def test_gradient_non_canonical_unfused(loss_name, output, n_outputs, weighted):
+    if loss_name == "hinge":
+        # tanh(raw) < 1, so every hinge term is active: no kink to cross.
+        params, X, y, sw, layer_units = make_problem("tanh", output, "binary_crossentropy",
+                                                     n_outputs, weighted)
+        network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, "tanh", output)
+        objective = Objective(network, get_loss("hinge"), ALPHA, False)
+        value, grad = objective.loss_gradient(params, X, y, sw)
+        assert value == pytest.approx(ref_objective_value(
+            params, X, y, sw, layer_units, "tanh", output, "hinge", ALPHA), rel=1e-10)
+        assert rel_error(grad, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
+        return
+    check_gradient("tanh", output, loss_name, False, n_outputs, weighted)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("loss_name, output, n_outputs", CANONICAL,
+                         ids=[c[0] for c in CANONICAL])
+def test_fused_equals_composed_for_canonical_pairs(loss_name, output, n_outputs, weighted):
+    out_scale = 3.0 if loss_name == "hinge" else 1.0
+    params, X, y, sw, _ = make_problem("tanh", output, loss_name, n_outputs, weighted,
+                                       out_scale=out_scale)
+    network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, "tanh", output)
+    loss = get_loss(loss_name)
+    value_f, grad_f = Objective(network, loss, ALPHA, True).loss_gradient(params, X, y, sw)
+    value_c, grad_c = Objective(network, loss, ALPHA, False).loss_gradient(params, X, y, sw)
+    assert value_f == pytest.approx(value_c, rel=1e-12, abs=1e-14)
+    np.testing.assert_allclose(grad_f, grad_c, rtol=1e-10, atol=1e-13)
+
+
+def test_sparse_categorical_fused_and_unfused_match_categorical_one_hot():
+    params, X, y, sw, _ = make_problem("relu", "softmax", "sparse_categorical_crossentropy",
+                                       3, True)
+    network, _ = make_network(N_FEATURES, HIDDEN, 3, "relu", "softmax")
+    one_hot = np.eye(3)[y]
+    results = [
+        Objective(network, get_loss("sparse_categorical_crossentropy"), ALPHA, True)
+        .loss_gradient(params, X, y, sw),
+        Objective(network, get_loss("sparse_categorical_crossentropy"), ALPHA, False)
+        .loss_gradient(params, X, y, sw),
+        Objective(network, get_loss("categorical_crossentropy"), ALPHA, True)
+        .loss_gradient(params, X, one_hot, sw),
+        Objective(network, get_loss("categorical_crossentropy"), ALPHA, False)
+        .loss_gradient(params, X, one_hot, sw),
+    ]
+    for value, grad in results[1:]:
+        assert value == pytest.approx(results[0][0], rel=1e-12)
+        np.testing.assert_allclose(grad, results[0][1], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("normalised", [True, False], ids=["distributions", "counts"])
+@pytest.mark.parametrize("fused", [True, False])
+def test_gradient_categorical_soft_targets(fused, normalised):
+    # Rows that are distributions (or non-negative rows of any mass) rather than one-hot.
+    params, X, _, sw, layer_units = make_problem("tanh", "softmax",
+                                                 "categorical_crossentropy", 3, True)
+    rng = np.random.RandomState(1)
+    y = rng.dirichlet(np.ones(3), size=N_SAMPLES)
+    if not normalised:
+        y *= rng.uniform(0.3, 3.0, size=(N_SAMPLES, 1))
+    network, _ = make_network(N_FEATURES, HIDDEN, 3, "tanh", "softmax")
+    objective = Objective(network, get_loss("categorical_crossentropy"), ALPHA, fused)
+    value, grad = objective.loss_gradient(params, X, y, sw)
+    assert value == pytest.approx(ref_objective_value(
+        params, X, y, sw, layer_units, "tanh", "softmax", "categorical_crossentropy", ALPHA),
+        rel=1e-10)
+    assert rel_error(grad, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
+
+
+# ---------------------------------------------------------------------------------------
+# 2. L2 penalty scaling, against scikit-learn
+# ---------------------------------------------------------------------------------------
+def _sklearn_loss_grad(est, params, X, y, sw):
+    """scikit-learn's own value and packed gradient at ``params`` (its lbfgs objective)."""
+    n_layers = est.n_layers_
+    activations = [X] + [None] * (n_layers - 1)
+    deltas = [None] * (n_layers - 1)
+    coef_grads = [np.empty_like(c) for c in est.coefs_]
+    intercept_grads = [np.empty_like(b) for b in est.intercepts_]
+    return est._loss_grad_lbfgs(params.copy(), X, y, sw, activations, deltas, coef_grads,
+                                intercept_grads)
+
+
+def _fit_sklearn(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+SKLEARN_CASES = [
+    # estimator kind, sklearn loss, hidden activation, our loss, our output activation
+    ("regressor", "squared_error", "identity", "squared_error", "identity"),
+    ("regressor", "squared_error", "logistic", "squared_error", "identity"),
+    ("regressor", "squared_error", "tanh", "squared_error", "identity"),
+    ("regressor", "squared_error", "relu", "squared_error", "identity"),
+    ("regressor", "poisson", "tanh", "poisson", "exp"),
+    ("binary", "log_loss", "relu", "binary_crossentropy", "logistic"),
+    ("multiclass", "log_loss", "tanh", "sparse_categorical_crossentropy", "softmax"),
+    ("multiclass", "log_loss", "logistic", "categorical_crossentropy", "softmax"),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("kind, sk_loss, hidden, loss_name, output", SKLEARN_CASES,
+                         ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in SKLEARN_CASES])
+def test_objective_matches_sklearn_backprop(kind, sk_loss, hidden, loss_name, output,
+                                            weighted):
+    rng = np.random.RandomState(0)
+    n = 12
+    X = rng.normal(size=(n, N_FEATURES))
+    sw = rng.uniform(0.2, 3.0, size=n) if weighted else None
+    common = dict(hidden_layer_sizes=HIDDEN, activation=hidden, solver="lbfgs", max_iter=1,
+                  alpha=ALPHA, random_state=0)
+    if kind == "regressor":
+        y_fit = rng.poisson(2.0, size=n).astype(float) if sk_loss == "poisson" \
+            else rng.normal(size=n)
+        est = _fit_sklearn(SkMLPRegressor(loss=sk_loss, **common), X, y_fit)
+        y_sk = y_fit.reshape(-1, 1)
+        y_ours = y_sk
+        n_outputs = 1
+    elif kind == "binary":
+        y_fit = np.arange(n) % 2
+        est = _fit_sklearn(SkMLPClassifier(**common), X, y_fit)
+        y_sk = y_fit.reshape(-1, 1).astype(float)
+        y_ours = y_sk
+        n_outputs = 1
+    else:
+        y_fit = np.arange(n) % 3
+        est = _fit_sklearn(SkMLPClassifier(**common), X, y_fit)
+        y_sk = np.eye(3)[y_fit]
+        y_ours = y_fit.astype(np.intp) if loss_name.startswith("sparse") else y_sk
+        n_outputs = 3
+    assert est.out_activation_ == output
+
+    network, layer_units = make_network(N_FEATURES, HIDDEN, n_outputs, hidden, output)
+    params = rng.normal(scale=0.5, size=network.n_params)
+    sk_value, sk_grad = _sklearn_loss_grad(est, params, X, y_sk, sw)
+    value, grad = Objective(network, get_loss(loss_name), ALPHA, True).loss_gradient(
+        params, X, y_ours, sw)
+    assert value == pytest.approx(sk_value, rel=1e-10)
+    np.testing.assert_allclose(grad, sk_grad, rtol=1e-9, atol=1e-12)
+
+    # Without the penalty both agree too, so the penalty terms themselves agree.
+    est.alpha = 0.0
+    sk_value0, sk_grad0 = _sklearn_loss_grad(est, params, X, y_sk, sw)
+    value0, grad0 = Objective(network, get_loss(loss_name), 0.0, True).loss_gradient(
+        params, X, y_ours, sw)
+    assert value0 == pytest.approx(sk_value0, rel=1e-10)
+    np.testing.assert_allclose(grad0, sk_grad0, rtol=1e-9, atol=1e-12)
+    assert value - value0 == pytest.approx(sk_value - sk_value0, rel=1e-8)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_l2_penalty_by_hand(weighted, fused):
+    params, X, y, sw, layer_units = make_problem("tanh", "logistic", "binary_crossentropy",
+                                                 2, weighted)
+    network, _ = make_network(N_FEATURES, HIDDEN, 2, "tanh", "logistic")
+    loss = get_loss("binary_crossentropy")
+    alpha = 0.7
+    value, grad = Objective(network, loss, alpha, fused).loss_gradient(params, X, y, sw)
+    value0, grad0 = Objective(network, loss, 0.0, fused).loss_gradient(params, X, y, sw)
+    s = N_SAMPLES if sw is None else sw.sum()
+    coefs, _ = ref_unpack(params, layer_units)
+    sum_sq = sum(float((c ** 2).sum()) for c in coefs)
+    assert value - value0 == pytest.approx(alpha / (2 * s) * sum_sq, rel=1e-10)
+
+    diff_coefs, diff_intercepts = ref_unpack(grad - grad0, layer_units)
+    for diff, coef in zip(diff_coefs, coefs):
+        np.testing.assert_allclose(diff, alpha * coef / s, rtol=1e-10, atol=1e-14)
+    for diff in diff_intercepts:
+        np.testing.assert_allclose(diff, 0.0, atol=1e-14)
+    assert network.n_coef == sum(c.size for c in coefs)
+
+
+def test_l2_penalty_scales_with_weights_not_samples():
+    # Doubling every weight halves the penalty's share; the data term is unchanged.
+    params, X, y, sw, _ = make_problem("tanh", "identity", "squared_error", 2, True)
+    network, _ = make_network(N_FEATURES, HIDDEN, 2, "tanh", "identity")
+    loss = get_loss("squared_error")
+    v1 = Objective(network, loss, ALPHA, True).loss_gradient(params, X, y, sw)[0]
+    v2 = Objective(network, loss, ALPHA, True).loss_gradient(params, X, y, 2 * sw)[0]
+    v0 = Objective(network, loss, 0.0, True).loss_gradient(params, X, y, sw)[0]
+    assert v2 - v0 == pytest.approx((v1 - v0) / 2, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Initialisation
+# ---------------------------------------------------------------------------------------
+def _reference_init(seed, layer_units, hidden):
+    factor = 2.0 if hidden == "logistic" else 6.0
+    rs = np.random.RandomState(seed)
+    coefs, intercepts, bounds = [], [], []
+    for fan_in, fan_out in ref_shapes(layer_units):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rs.uniform(-bound, bound, fan_out))
+        bounds.append(bound)
+    return coefs, intercepts, bounds
+
+
+@pytest.mark.parametrize("hidden", ["relu", "logistic", "sigmoid", "tanh", "identity",
+                                    "softplus"])
+@pytest.mark.parametrize("seed", [0, 42])
+def test_initialize_reproduces_glorot_rule(hidden, seed):
+    layer_units = [5, 7, 4, 3]
+    network, _ = make_network(5, (7, 4), 3, hidden, "softmax")
+    params = network.initialize(np.random.RandomState(seed), np.float64)
+    assert params.dtype == np.float64 and params.shape == (network.n_params,)
+    rule = "logistic" if hidden in ("logistic", "sigmoid") else hidden
+    ref_coefs, ref_intercepts, bounds = _reference_init(seed, layer_units, rule)
+    coefs, intercepts = network.unpack(params)
+    for coef, intercept, ref_coef, ref_intercept, bound in zip(
+            coefs, intercepts, ref_coefs, ref_intercepts, bounds):
+        np.testing.assert_array_equal(coef, ref_coef)
+        np.testing.assert_array_equal(intercept, ref_intercept)
+        assert np.all(np.abs(coef) <= bound) and np.all(np.abs(intercept) <= bound)
+    # The flat vector is scikit-learn's packing of those arrays.
+    np.testing.assert_array_equal(
+        params, np.concatenate([c.ravel() for c in ref_coefs] + ref_intercepts))
+
+
+@pytest.mark.parametrize("hidden", ["relu", "logistic", "tanh", "identity"])
+def test_initialize_equals_sklearn_init_coef(hidden):
+    layer_units = [6, 5, 2]
+    network, _ = make_network(6, (5,), 2, hidden, "identity")
+    params = network.initialize(np.random.RandomState(3), np.float64)
+    est = SkMLPRegressor(activation=hidden)
+    est._random_state = np.random.RandomState(3)
+    expected = [est._init_coef(i, o, np.float64) for i, o in ref_shapes(layer_units)]
+    coefs, intercepts = network.unpack(params)
+    for (c_ref, b_ref), c, b in zip(expected, coefs, intercepts):
+        np.testing.assert_array_equal(c, c_ref)
+        np.testing.assert_array_equal(b, b_ref)
+
+
+def test_initialize_float32():
+    layer_units = [5, 7, 4, 3]
+    network, _ = make_network(5, (7, 4), 3, "tanh", "softmax")
+    params = network.initialize(np.random.RandomState(0), np.float32)
+    assert params.dtype == np.float32
+    coefs, intercepts = network.unpack(params)
+    assert all(c.dtype == np.float32 for c in coefs + intercepts)
+    ref_coefs, ref_intercepts, bounds = _reference_init(0, layer_units, "tanh")
+    for c, b, rc, rb, bound in zip(coefs, intercepts, ref_coefs, ref_intercepts, bounds):
+        np.testing.assert_array_equal(c, rc.astype(np.float32))
+        np.testing.assert_array_equal(b, rb.astype(np.float32))
+        assert np.all(np.abs(c) <= np.float32(bound))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_estimator_starts_from_sklearn_weights(activation, dtype):
+    # A vanishing SGD step leaves the initial weights bit-for-bit unchanged in both.
+    X, y = make_classification(n_samples=40, n_features=5, n_informative=3, n_classes=3,
+                               random_state=0)
+    X = X.astype(dtype)
+    kwargs = dict(hidden_layer_sizes=(6, 4), activation=activation, solver="sgd",
+                  max_iter=1, learning_rate_init=1e-300, momentum=0.0, shuffle=False,
+                  random_state=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(**kwargs).fit(X, y)
+        theirs = SkMLPClassifier(**kwargs).fit(X, y)
+        ours_r = MLPRegressor(**kwargs).fit(X, X[:, 0])
+        theirs_r = SkMLPRegressor(**kwargs).fit(X, X[:, 0])
+    for a, b in [(ours, theirs), (ours_r, theirs_r)]:
+        assert len(a.coefs_) == len(b.coefs_)
+        for mine, ref in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+            assert mine.dtype == ref.dtype == dtype
+            np.testing.assert_array_equal(mine, ref)
+
+
+# ---------------------------------------------------------------------------------------
+# 4. coefs_ / intercepts_ as views of the flat vector, through the estimators
+# ---------------------------------------------------------------------------------------
+def _fit_quiet(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    X, y = make_classification(n_samples=60, n_features=5, n_informative=3, n_classes=3,
+                               random_state=0)
+    return X, y
+
+
+@pytest.fixture
+def fitted_clf(clf_data):
+    X, y = clf_data
+    return _fit_quiet(MLPClassifier(hidden_layer_sizes=(6, 4), solver="lbfgs", max_iter=20,
+                                    random_state=0), X, y)
+
+
+def _assert_views(est):
+    for arr in list(est.coefs_) + list(est.intercepts_):
+        assert np.shares_memory(arr, est._params)
+    assert est._params.ndim == 1
+    n_params = sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
+    assert est._params.size == n_params
+    # The packing order: all coefficients, then all intercepts.
+    np.testing.assert_array_equal(
+        est._params,
+        np.concatenate([c.ravel() for c in est.coefs_] + [b for b in est.intercepts_]))
+
+
+def _manual_proba(est, X):
+    a = X
+    for c, b in zip(est.coefs_[:-1], est.intercepts_[:-1]):
+        a = np.maximum(a @ c + b, 0.0)
+    return _softmax(a @ est.coefs_[-1] + est.intercepts_[-1])
+
+
+def test_views_shapes_and_memory(fitted_clf, clf_data):
+    X, _ = clf_data
+    est = fitted_clf
+    assert [c.shape for c in est.coefs_] == [(5, 6), (6, 4), (4, 3)]
+    assert [b.shape for b in est.intercepts_] == [(6,), (4,), (3,)]
+    _assert_views(est)
+    np.testing.assert_allclose(est.predict_proba(X), _manual_proba(est, X), rtol=1e-12)
+
+
+def test_in_place_edit_changes_predictions(fitted_clf, clf_data):
+    X, _ = clf_data
+    est = fitted_clf
+    before = est.predict_proba(X)
+    n_coef = sum(c.size for c in est.coefs_)
+    est.coefs_[0][0, 0] += 3.0
+    assert est._params[0] == est.coefs_[0][0, 0]
+    after = est.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, _manual_proba(est, X), rtol=1e-12)
+
+    est.intercepts_[-1][1] += 5.0
+    assert est._params[n_coef + 6 + 4 + 1] == est.intercepts_[-1][1]
+    after2 = est.predict_proba(X)
+    assert not np.allclose(after, after2)
+    np.testing.assert_allclose(after2, _manual_proba(est, X), rtol=1e-12)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[after2.argmax(axis=1)])
+
+
+def test_item_assignment_writes_through(fitted_clf, clf_data):
+    X, _ = clf_data
+    est = fitted_clf
+    params_id = id(est._params)
+    before = est.predict_proba(X)
+    new = np.random.RandomState(1).normal(size=(6, 4))
+    est.coefs_[1] = new
+    assert id(est._params) == params_id
+    np.testing.assert_array_equal(est.coefs_[1], new)
+    np.testing.assert_array_equal(est._params[30:54], new.ravel())
+    _assert_views(est)
+    after = est.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, _manual_proba(est, X), rtol=1e-12)
+
+    new_b = np.array([1.0, -2.0, 0.5])
+    est.intercepts_[2] = new_b
+    np.testing.assert_array_equal(est.intercepts_[2], new_b)
+    np.testing.assert_array_equal(est._params[-3:], new_b)
+
+    snapshot = est._params.copy()
+    with pytest.raises(ValueError):
+        est.coefs_[1] = np.zeros((4, 6))
+    with pytest.raises(ValueError):
+        est.intercepts_[0] = np.zeros(5)
+    np.testing.assert_array_equal(est._params, snapshot)
+
+
+def test_list_assignment_writes_through(fitted_clf, clf_data):
+    X, _ = clf_data
+    est = fitted_clf
+    params_id = id(est._params)
+    rng = np.random.RandomState(2)
+    new_coefs = [rng.normal(size=c.shape) for c in est.coefs_]
+    new_intercepts = [rng.normal(size=b.shape) for b in est.intercepts_]
+    est.coefs_ = new_coefs
+    est.intercepts_ = new_intercepts
+    assert id(est._params) == params_id
+    for got, want in zip(est.coefs_ + est.intercepts_, new_coefs + new_intercepts):
+        np.testing.assert_array_equal(got, want)
+    _assert_views(est)
+    np.testing.assert_allclose(est.predict_proba(X), _manual_proba(est, X), rtol=1e-12)
+
+    snapshot = est._params.copy()
+    with pytest.raises(ValueError):
+        est.coefs_ = new_coefs[:2]
+    with pytest.raises(ValueError):
+        est.coefs_ = [c.T for c in new_coefs]
+    np.testing.assert_array_equal(est._params[:sum(c.size for c in new_coefs)],
+                                  snapshot[:sum(c.size for c in new_coefs)])
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_copies_keep_views(fitted_clf, clf_data, how):
+    X, _ = clf_data
+    est = fitted_clf
+    clone = pickle.loads(pickle.dumps(est)) if how == "pickle" else copy.deepcopy(est)
+    assert clone._params is not est._params
+    assert not np.shares_memory(clone._params, est._params)
+    _assert_views(clone)
+    for arr in clone.coefs_ + clone.intercepts_:
+        assert not np.shares_memory(arr, est._params)
+    np.testing.assert_array_equal(clone.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+
+    # The copy's views write into the copy only.
+    before = est.predict_proba(X)
+    clone.coefs_[0][0, 0] += 3.0
+    assert clone._params[0] == clone.coefs_[0][0, 0]
+    np.testing.assert_array_equal(est.predict_proba(X), before)
+    assert not np.allclose(clone.predict_proba(X), before)
+    clone.coefs_[0] = np.zeros((5, 6))
+    assert np.all(clone._params[:30] == 0)
+    assert not np.all(est._params[:30] == 0)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_float32_input_gives_float32_weights(Estimator, clf_data):
+    X, y = clf_data
+    X32 = X.astype(np.float32)
+    est = _fit_quiet(Estimator(hidden_layer_sizes=(6, 4), solver="lbfgs", max_iter=20,
+                               random_state=0), X32, y)
+    assert est._params.dtype == np.float32
+    assert all(c.dtype == np.float32 for c in est.coefs_)
+    assert all(b.dtype == np.float32 for b in est.intercepts_)
+    _assert_views(est)
+    est64 = _fit_quiet(Estimator(hidden_layer_sizes=(6, 4), solver="lbfgs", max_iter=20,
+                                 random_state=0), X, y)
+    assert est64._params.dtype == np.float64
+
+
+def test_regressor_views_and_shapes():
+    X, y = make_regression(n_samples=50, n_features=4, n_targets=2, random_state=0)
+    y = y / y.std()
+    est = _fit_quiet(MLPRegressor(hidden_layer_sizes=(5, 3, 2), activation="tanh",
+                                  solver="lbfgs", max_iter=20, random_state=0), X, y)
+    assert [c.shape for c in est.coefs_] == [(4, 5), (5, 3), (3, 2), (2, 2)]
+    assert [b.shape for b in est.intercepts_] == [(5,), (3,), (2,), (2,)]
+    _assert_views(est)
+    before = est.predict(X)
+    est.intercepts_[-1][...] += np.array([1.0, -2.0])  # identity output: a pure shift
+    np.testing.assert_allclose(est.predict(X), before + np.array([1.0, -2.0]), atol=1e-12)
+
+    est1 = _fit_quiet(MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=20,
+                                   random_state=0), X, y[:, 0])
+    assert [c.shape for c in est1.coefs_] == [(4, 5), (5, 1)]
+    assert [b.shape for b in est1.intercepts_] == [(5,), (1,)]
+    _assert_views(est1)
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Network.forward
+# ---------------------------------------------------------------------------------------
+FORWARD_CASES = [(h, o) for h in HIDDEN_ACTIVATIONS
+                 for o in ["identity", "logistic", "softmax", "exp"]]
+
+
+@pytest.mark.parametrize("hidden, output", FORWARD_CASES,
+                         ids=[f"{h}-{o}" for h, o in FORWARD_CASES])
+def test_forward_matches_numpy_and_allocates(hidden, output):
+    rng = np.random.RandomState(0)
+    network, layer_units = make_network(N_FEATURES, HIDDEN, 3, hidden, output)
+    params = rng.normal(scale=0.4, size=network.n_params)
+    X = rng.normal(size=(9, N_FEATURES))
+    params_copy, X_copy = params.copy(), X.copy()
+
+    raw1, pred1 = network.forward(params, X)
+    raw2, pred2 = network.forward(params, X)
+    _, ref_raw, ref_pred = ref_forward(params, X, layer_units, hidden, output)
+    np.testing.assert_allclose(raw1, ref_raw, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(pred1, ref_pred, rtol=1e-12, atol=1e-14)
+    assert raw1.shape == pred1.shape == (9, 3)
+
+    arrays = [raw1, pred1, raw2, pred2]
+    for i, a in enumerate(arrays):
+        assert not np.shares_memory(a, params)
+        assert not np.shares_memory(a, X)
+        for b in arrays[i + 1:]:
+            assert not np.shares_memory(a, b)
+    # Inputs untouched; scribbling on a result does not affect the next call.
+    np.testing.assert_array_equal(params, params_copy)
+    np.testing.assert_array_equal(X, X_copy)
+    raw1[...] = np.nan
+    pred1[...] = np.nan
+    raw3, pred3 = network.forward(params, X)
+    np.testing.assert_array_equal(raw3, raw2)
+    np.testing.assert_array_equal(pred3, pred2)
+
+    raw32, pred32 = network.forward(params.astype(np.float32), X.astype(np.float32))
+    assert raw32.dtype == pred32.dtype == np.float32
+    np.testing.assert_allclose(pred32, ref_pred, rtol=1e-4, atol=1e-5)
+
+
+def test_forward_sparse_input_matches_dense():
+    rng = np.random.RandomState(0)
+    network, _ = make_network(N_FEATURES, HIDDEN, 2, "relu", "logistic")
+    params = rng.normal(size=network.n_params)
+    X = rng.normal(size=(8, N_FEATURES))
+    X[np.abs(X) < 0.6] = 0
+    raw_d, pred_d = network.forward(params, X)
+    for fmt in (sparse.csr_matrix, sparse.csc_matrix):
+        raw_s, pred_s = network.forward(params, fmt(X))
+        assert isinstance(raw_s, np.ndarray) and isinstance(pred_s, np.ndarray)
+        np.testing.assert_allclose(raw_s, raw_d, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(pred_s, pred_d, rtol=1e-12, atol=1e-14)
+
+
+def test_unpack_views_and_layout():
+    network, layer_units = make_network(3, (4, 2), 5, "relu", "identity")
+    assert network.n_weight_layers == 3
+    assert network.n_coef == 3 * 4 + 4 * 2 + 2 * 5
+    assert network.n_params == network.n_coef + 4 + 2 + 5
+    params = np.arange(network.n_params, dtype=float)
+    coefs, intercepts = network.unpack(params)
+    ref_coefs, ref_intercepts = ref_unpack(params, layer_units)
+    for a, b in zip(coefs + intercepts, ref_coefs + ref_intercepts):
+        np.testing.assert_array_equal(a, b)
+        assert np.shares_memory(a, params)
+    coefs[1][1, 0] = -1.0
+    assert params[12 + 2] == -1.0
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Buffers and dtypes
+# ---------------------------------------------------------------------------------------
+BUFFER_CASES = [
+    ("relu", "identity", "squared_error", True, 2),
+    ("tanh", "logistic", "squared_error", False, 2),
+    ("tanh", "softmax", "sparse_categorical_crossentropy", True, 3),
+    ("tanh", "softmax", "sparse_categorical_crossentropy", False, 3),
+    ("logistic", "exp", "poisson", True, 2),
+    ("softplus", "softplus", "poisson", False, 2),
+    ("tanh", "logistic", "binary_crossentropy", True, 2),
+    ("tanh", "identity", "hinge", True, 2),
+]
+
+
+@pytest.mark.parametrize("hidden, output, loss_name, fused, n_outputs", BUFFER_CASES,
+                         ids=[f"{c[2]}-{c[1]}-{'fused' if c[3] else 'unfused'}"
+                              for c in BUFFER_CASES])
+def test_buffer_slicing(hidden, output, loss_name, fused, n_outputs):
+    params, X, y, sw, _ = make_problem(hidden, output, loss_name, n_outputs, True,
+                                       n_samples=20)
+    network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, hidden, output)
+    loss = get_loss(loss_name)
+    objective = Objective(network, loss, ALPHA, fused)
+
+    big_value, big_grad = objective.loss_gradient(params, X, y, sw)
+    big_grad_copy = big_grad.copy()
+    for rows in (slice(0, 7), slice(5, 17), slice(19, 20)):
+        for weights in (None, sw[rows]):
+            value, grad = objective.loss_gradient(params, X[rows], y[rows], weights)
+            fresh_value, fresh_grad = Objective(network, loss, ALPHA, fused).loss_gradient(
+                params, X[rows], y[rows], weights)
+            assert value == fresh_value
+            np.testing.assert_array_equal(grad, fresh_grad)
+            assert not np.shares_memory(grad, big_grad)
+    # A returned gradient is never overwritten by later calls.
+    np.testing.assert_array_equal(big_grad, big_grad_copy)
+    # Back to the full batch: the same result as the first call.
+    value, grad = objective.loss_gradient(params, X, y, sw)
+    assert value == big_value
+    np.testing.assert_array_equal(grad, big_grad_copy)
+
+    # Growing again past the capacity: a small batch first, then a larger one.
+    objective = Objective(network, loss, ALPHA, fused)
+    for n in (3, 11, 20, 2):
+        value, grad = objective.loss_gradient(params, X[:n], y[:n], sw[:n])
+        fresh_value, fresh_grad = Objective(network, loss, ALPHA, fused).loss_gradient(
+            params, X[:n], y[:n], sw[:n])
+        assert value == fresh_value
+        np.testing.assert_array_equal(grad, fresh_grad)
+
+    # out= receives the gradient.
+    out = np.full_like(params, np.nan)
+    value, grad = objective.loss_gradient(params, X[:4], y[:4], sw[:4], out=out)
+    assert grad is out
+    fresh_value, fresh_grad = Objective(network, loss, ALPHA, fused).loss_gradient(
+        params, X[:4], y[:4], sw[:4])
+    assert value == fresh_value
+    np.testing.assert_array_equal(out, fresh_grad)
+
+
+@pytest.mark.parametrize("hidden, output, loss_name, fused, n_outputs", BUFFER_CASES,
+                         ids=[f"{c[2]}-{c[1]}-{'fused' if c[3] else 'unfused'}"
+                              for c in BUFFER_CASES])
+def test_float32_params_give_float32_gradient(hidden, output, loss_name, fused, n_outputs):
+    params, X, y, sw, _ = make_problem(hidden, output, loss_name, n_outputs, True)
+    network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, hidden, output)
+    loss = get_loss(loss_name)
+    objective = Objective(network, loss, ALPHA, fused)
+    value64, grad64 = objective.loss_gradient(params, X, y, sw)
+
+    y32 = y if y.dtype.kind == "i" else y.astype(np.float32)
+    value32, grad32 = objective.loss_gradient(
+        params.astype(np.float32), X.astype(np.float32), y32, sw.astype(np.float32))
+    assert grad32.dtype == np.float32
+    assert isinstance(value32, float)
+    assert value32 == pytest.approx(value64, rel=1e-4)
+    np.testing.assert_allclose(grad32, grad64, rtol=2e-3, atol=2e-4 * np.abs(grad64).max())
+    # And switching back to float64 on the same objective is exact again.
+    value, grad = objective.loss_gradient(params, X, y, sw)
+    assert grad.dtype == np.float64 and value == value64
+    np.testing.assert_array_equal(grad, grad64)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_sparse_input_objective_matches_dense(fused):
+    params, X, y, sw, _ = make_problem("relu", "softmax", "sparse_categorical_crossentropy",
+                                       3, True, sparse_X=True)
+    network, _ = make_network(N_FEATURES, HIDDEN, 3, "relu", "softmax")
+    objective = Objective(network, get_loss("sparse_categorical_crossentropy"), ALPHA, fused)
+    value_s, grad_s = objective.loss_gradient(params, X, y, sw)
+    value_d, grad_d = objective.loss_gradient(params, X.toarray(), y, sw)
+    assert value_s == pytest.approx(value_d, rel=1e-12)
+    np.testing.assert_allclose(grad_s, grad_d, rtol=1e-10, atol=1e-14)
+    assert rel_error(grad_s, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
