@@ -153,14 +153,21 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
     method = SCIPY_METHODS[solver]
     grad = np.empty_like(params)
     curve = []
+    last = {"x": None, "value": None}
 
     def fun(x):
         np.copyto(params, x, casting="unsafe")
         value, gradient = objective.loss_gradient(params, X, y, sample_weight, out=grad)
+        last["x"], last["value"] = x.copy(), value
         return value, gradient.astype(np.float64)
 
     def callback(intermediate_result):
-        curve.append(float(intermediate_result.fun))
+        # Most methods pass an OptimizeResult; TNC passes only the current point.
+        value = getattr(intermediate_result, "fun", None)
+        if value is None:
+            x = intermediate_result
+            value = last["value"] if np.array_equal(x, last["x"]) else fun(x.copy())[0]
+        curve.append(float(value))
 
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
@@ -179,6 +186,7 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
         message = result.message
         if isinstance(message, bytes):
             message = message.decode("latin1")
+        message = str(message).rstrip(".")
         warnings.warn(
             f"{solver} failed to converge after {n_iter} iteration(s) (status={result.status}):"
             f" {message}. Increase the number of iterations (max_iter) or the number of "

@@ -74,6 +74,43 @@ def test_same_seed_follows_sklearn_optimisation_path(solver):
         assert_allclose(ours_coef, their_coef, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        dict(learning_rate="constant", nesterovs_momentum=False),
+        dict(learning_rate="invscaling", learning_rate_init=0.5),
+        dict(learning_rate="adaptive", learning_rate_init=0.2, n_iter_no_change=2),
+        dict(momentum=0.0),
+    ],
+)
+def test_sgd_schedules_follow_sklearn(schedule):
+    X_train, _, y_train, _ = _scaled_split(load_iris)
+    params = dict(hidden_layer_sizes=(6,), solver="sgd", max_iter=40, random_state=0,
+                  **schedule)
+    ours = MLPRegressor(**params).fit(X_train, y_train)
+    theirs = SklearnMLPRegressor(**params).fit(X_train, y_train)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["cg", "bfgs", "tnc"])
+def test_other_scipy_methods_train(solver):
+    X_train, X_test, y_train, y_test = _scaled_split(load_breast_cancer)
+    clf = MLPClassifier(hidden_layer_sizes=(5,), solver=solver, max_iter=100,
+                        random_state=0).fit(X_train, y_train)
+    assert clf.n_iter_ >= 1
+    assert clf.loss_ < 0.3
+    assert clf.loss_curve_[-1] <= clf.loss_curve_[0]
+    assert clf.score(X_test, y_test) > 0.9
+
+
+def test_lbfgs_honours_max_fun():
+    X_train, _, y_train, _ = _scaled_split(load_digits)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        clf = MLPClassifier(solver="lbfgs", max_fun=10, random_state=0).fit(X_train, y_train)
+    assert clf.n_iter_ <= 10
+
+
 def test_regressor_poisson_follows_sklearn():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
