@@ -10,7 +10,12 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._network import Network, Objective
 from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
@@ -200,6 +205,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             dtype=(np.float64, np.float32), y_numeric=self._validate_y_numeric,
             reset=first_pass,
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True

@@ -5,7 +5,6 @@ from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._targets import ClassEncoder
@@ -234,8 +233,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if first_pass and not incremental:
             encoder = ClassEncoder.from_targets(y)
@@ -473,8 +470,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         loss = get_loss(self.loss)
         kind = getattr(loss, "target_kind", "real")
         if kind in ("class_index", "sign"):
