@@ -153,7 +153,8 @@ def _weighted_mean(loss, sample_weight):
     if sample_weight is None:
         return float(loss.mean())
     total = sample_weight.sum()
-    return float(loss @ sample_weight / total) if total > 0 else 0.0
+    # Normalise the weights first: loss @ w could overflow or lose precision for extreme w.
+    return float(loss @ (sample_weight / total)) if total > 0 else 0.0
 
 
 def _weighted(loss, grad, sample_weight):
@@ -256,8 +257,10 @@ class Poisson(Loss):
     non-negative rates); the prediction estimates the conditional mean. From ``raw``:
     ``l = exp(raw) - y_true raw + (y_true log y_true - y_true)``, gradient
     ``exp(raw) - y_true``. The same value as scikit-learn's MLPRegressor(loss="poisson").
-    ``raw`` is capped at :data:`~sknnloss.activations.EXP_RAW_MAX` like the exp activation.
-    Targets must be non-negative.
+    ``raw`` is capped at :data:`~sknnloss.activations.EXP_RAW_MAX` like the exp activation;
+    in output space ``y_pred`` is floored at machine epsilon inside the log, so a zero
+    prediction (e.g. from a softplus output) gives a finite loss. Targets must be
+    non-negative.
 
     Examples
     --------
@@ -271,13 +274,15 @@ class Poisson(Loss):
     target_kind = "nonnegative"
 
     def pointwise_loss(self, y_true, y_pred):
-        tiny = np.finfo(y_pred.dtype).tiny
-        ratio = y_true / np.maximum(y_pred, tiny)
-        return (xlogy(y_true, ratio) - y_true + y_pred).sum(axis=1)
+        # y_pred is floored at eps inside the log (as the cross-entropies clip), so a zero
+        # prediction, e.g. from a softplus output, gives a large but finite loss.
+        p = np.maximum(y_pred, _log_clip(y_pred.dtype))
+        return (xlogy(y_true, y_true) - xlogy(y_true, p) - y_true + y_pred).sum(axis=1)
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
-        tiny = np.finfo(y_pred.dtype).tiny
-        out = np.divide(y_true, np.maximum(y_pred, tiny), out=out)
+        p = np.maximum(y_pred, _log_clip(y_pred.dtype))
+        out = np.divide(y_true, p, out=out)
+        out[y_pred != p] = 0  # the floored log is flat there: only the "+ y_pred" term remains
         np.subtract(1, out, out=out)
         return out
 
