@@ -20,7 +20,7 @@ _COMMON_PARAMS_DOC = """
         'logistic', 'tanh', 'relu', and Keras' names such as 'sigmoid', 'leaky_relu',
         'softplus') or an activation object such as ``LeakyReLU(negative_slope=0.1)``.
 
-    solver : {'lbfgs', 'sgd', 'adam', 'cg', 'bfgs', 'tnc'}, default='adam'
+    solver : {'lbfgs', 'sgd', 'adam', 'cg', 'bfgs'}, default='adam'
         'sgd' and 'adam' train on minibatches; the others minimise the full-batch objective
         with ``scipy.optimize.minimize`` ('lbfgs' is L-BFGS-B, as in scikit-learn; 'bfgs'
         stores a dense n_params x n_params matrix: small networks only).
@@ -85,7 +85,7 @@ _COMMON_PARAMS_DOC = """
         Epochs without ``tol`` improvement before stopping.
 
     max_fun : int, default=15000
-        Maximum number of objective evaluations of 'lbfgs' and 'tnc'.
+        Maximum number of objective evaluations of 'lbfgs'.
 """
 
 _COMMON_ATTRIBUTES_DOC = """

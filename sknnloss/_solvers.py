@@ -16,7 +16,7 @@ from sklearn.utils import shuffle as _shuffle
 __all__ = ["SCIPY_METHODS", "SGD", "Adam", "minimize_scipy", "run_stochastic"]
 
 #: solver name -> scipy.optimize.minimize method, for the full-batch gradient-based solvers.
-SCIPY_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG", "bfgs": "BFGS", "tnc": "TNC"}
+SCIPY_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG", "bfgs": "BFGS"}
 
 
 class SGD:
@@ -153,27 +153,18 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
     method = SCIPY_METHODS[solver]
     grad = np.empty_like(params)
     curve = []
-    last = {"x": None, "value": None}
 
     def fun(x):
         np.copyto(params, x, casting="unsafe")
         value, gradient = objective.loss_gradient(params, X, y, sample_weight, out=grad)
-        last["x"], last["value"] = x.copy(), value
         return value, gradient.astype(np.float64)
 
     def callback(intermediate_result):
-        # Most methods pass an OptimizeResult; TNC passes only the current point.
-        value = getattr(intermediate_result, "fun", None)
-        if value is None:
-            x = intermediate_result
-            value = last["value"] if np.array_equal(x, last["x"]) else fun(x.copy())[0]
-        curve.append(float(value))
+        curve.append(float(intermediate_result.fun))
 
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
         options["maxfun"] = max_fun
-    elif method == "TNC":
-        options = {"maxfun": max_fun, "gtol": tol}
     if verbose and method == "L-BFGS-B":
         print(f"Solver {solver}: minimising {params.size} parameters with {method}")
     result = scipy.optimize.minimize(

@@ -7,8 +7,8 @@ from sknnloss import MLPClassifier, MLPRegressor
 from sknnloss.activations import LeakyReLU
 from sknnloss.losses import AbsoluteError, BinaryCrossEntropy
 
-# max_iter as in scikit-learn's own check configuration of its MLPs (100); the scipy solvers
-# get their own budgets.
+# max_iter as in scikit-learn's own check configuration of its MLPs (100). Every solver is
+# covered; bfgs keeps a dense n_params x n_params matrix, hence its smaller hidden layer.
 ESTIMATORS = [
     MLPClassifier(max_iter=100),
     MLPRegressor(max_iter=100),
@@ -16,6 +16,9 @@ ESTIMATORS = [
     MLPRegressor(solver="lbfgs", max_iter=100),
     MLPClassifier(solver="sgd", max_iter=100, learning_rate_init=0.05),
     MLPRegressor(solver="sgd", max_iter=100),
+    MLPClassifier(solver="cg", max_iter=100),
+    MLPRegressor(solver="bfgs", hidden_layer_sizes=(20,), max_iter=100),
+    MLPClassifier(solver="bfgs", hidden_layer_sizes=(20,), max_iter=100),
     # Non-default activation / loss / output-activation combinations.
     MLPClassifier(activation="tanh", loss="hinge", max_iter=100),
     MLPClassifier(activation=LeakyReLU(negative_slope=0.1), loss=BinaryCrossEntropy(),
