@@ -2,7 +2,15 @@
 losses, paired by maximum likelihood."""
 
 from ._classes import MLPClassifier, MLPRegressor
+from .pairing import PairingWarning, pairing, sensible_pairs
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
+    "PairingWarning",
+    "pairing",
+    "sensible_pairs",
+    "__version__",
+]

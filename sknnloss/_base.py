@@ -2,6 +2,7 @@
 and the fitted state (one flat parameter vector, with ``coefs_`` and ``intercepts_`` as views).
 """
 
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -21,6 +22,7 @@ from ._network import Network, Objective
 from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
 from .activations import ACTIVATION_ALIASES, get_activation
 from .losses import LOSS_ALIASES, get_loss
+from .pairing import PairingWarning, pairing
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 _ACTIVATION_PROTOCOL = HasMethods(["forward", "backward"])
@@ -37,6 +39,8 @@ class _ViewList(list):
         if not isinstance(index, Integral):
             raise TypeError("Assign one layer at a time, e.g. coefs_[0] = array.")
         target = self[index]
+        if target is None:
+            raise ValueError(f"Layer {index} has no trainable activation parameters.")
         value = np.asarray(value)
         if value.shape != target.shape:
             raise ValueError(
@@ -131,6 +135,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def intercepts_(self, values):
         self._assign_layers(self.intercepts_, values, "intercepts_")
 
+    @property
+    def activation_params_(self):
+        """list: per hidden layer, the trained parameters of its activation (a view into the
+        flat vector, e.g. the slopes of PReLU), or None for activations without parameters."""
+        network = self._network_()
+        return _ViewList(network.unpack_activation_params(self._params))
+
     def _network_(self):
         try:
             return self._network
@@ -151,6 +162,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
         """Validate ``y``, resolve the loss; return ``(loss, y_encoded, n_outputs)``."""
+
+    @abstractmethod
+    def _pairing_task(self, y_encoded):
+        """The task name for :func:`sknnloss.pairing` and the targets to range-check (or None)."""
 
     @abstractmethod
     def _score_validation(self, X, y, sample_weight):
@@ -217,6 +232,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         hidden_activation = get_activation(self.activation)
         output_activation, fused = self._resolve_output_activation(loss)
+        if first_pass:
+            self._check_pairing(loss, output_activation, y_encoded)
         layer_units = [X.shape[1], *hidden_sizes, n_outputs]
         network = Network(layer_units, [hidden_activation] * len(hidden_sizes),
                           output_activation)
@@ -263,6 +280,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 "learning rate may be too high for this activation/loss pair."
             )
         return self
+
+    def _check_pairing(self, loss, output_activation, y_encoded):
+        """Raise for a pair that cannot work on this target; warn once for a poor one."""
+        task, y_range = self._pairing_task(y_encoded)
+        verdict = pairing(loss, output_activation, task=task, y=y_range)
+        if verdict.errors:
+            raise ValueError(
+                f"loss={self.loss!r} with output_activation={self.output_activation!r} cannot "
+                f"work on this {task} target: " + " ".join(verdict.errors)
+            )
+        if verdict.warnings:
+            warnings.warn(
+                f"loss={self.loss!r} with output_activation={self.output_activation!r} on a "
+                f"{task} target: " + " ".join(verdict.warnings),
+                PairingWarning,
+                stacklevel=4,
+            )
 
     def _init_training_state(self):
         self.n_iter_ = 0

@@ -154,14 +154,23 @@ def _has_no_probabilities(est):
 
 
 def _output_probability_kind(est):
-    """'independent', 'simplex' or None, from the fitted network or else from the parameters."""
+    """'independent', 'simplex' or None: whether the outputs are (or map to) probabilities.
+
+    A loss that turns its outputs into probabilities itself (``gives_probabilities`` and
+    ``probabilities(y_pred)``, e.g. modified Huber) decides; otherwise the output activation
+    does. Read from the fitted model, or else from the parameters.
+    """
     network = getattr(est, "_network", None)
     if network is not None:
-        return getattr(network.output_activation, "gives_probabilities", None)
-    try:
-        activation, _ = est._resolve_output_activation(get_loss(est.loss))
-    except (ValueError, TypeError):
-        return "independent"  # invalid parameters: let fit raise the informative error
+        loss, activation = est.loss_function_, network.output_activation
+    else:
+        try:
+            loss = get_loss(est.loss)
+            activation, _ = est._resolve_output_activation(loss)
+        except (ValueError, TypeError):
+            return "independent"  # invalid parameters: let fit raise the informative error
+    if callable(getattr(loss, "probabilities", None)):
+        return getattr(loss, "gives_probabilities", None) or "independent"
     return getattr(activation, "gives_probabilities", None)
 
 
@@ -281,6 +290,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _stratify_validation(self, y):
         return y.ndim == 1
 
+    def _pairing_task(self, y_encoded):
+        return {"multilabel-indicator": "multilabel"}.get(
+            self._encoder.target_type, self._encoder.target_type), None
+
     def _score_validation(self, X, y, sample_weight):
         _, y_pred = self._network.forward(self._params, X)
         if not np.all(np.isfinite(y_pred)):
@@ -358,7 +371,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         proba : ndarray of shape (n_samples, n_classes)
         """
         _, y_pred = self._forward(X)
-        kind = getattr(self._network.output_activation, "gives_probabilities", None)
+        kind = _output_probability_kind(self)
+        to_probabilities = getattr(self.loss_function_, "probabilities", None)
+        if callable(to_probabilities):
+            y_pred = to_probabilities(y_pred)
         return self._encoder.probabilities(y_pred, kind)
 
     @available_if(_has_probabilities)
@@ -391,12 +407,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One score per sample for a binary target (positive: ``classes_[1]``).
         """
         _, y_pred = self._forward(X)
         if self._encoder.multilabel:
             return y_pred - self._decision_threshold
         if y_pred.shape[1] == 1:
             return y_pred[:, 0] - self._decision_threshold
+        if len(self.classes_) == 2:  # two outputs (e.g. categorical hinge): one score, as usual
+            return y_pred[:, 1] - y_pred[:, 0]
         return y_pred
 
     def __sklearn_tags__(self):
@@ -488,6 +507,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"{y_2d.shape[1]}."
             )
         return loss, y_2d, y_2d.shape[1]
+
+    def _pairing_task(self, y_encoded):
+        return "regression", y_encoded
 
     def _score_validation(self, X, y, sample_weight):
         y_pred = self._predict_values(X, validated=True)

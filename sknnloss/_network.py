@@ -25,7 +25,10 @@ class Network:
     layer_units : list of int
         ``[n_features, *hidden_layer_sizes, n_outputs]``.
     hidden_activations : list of Activation
-        One per hidden layer.
+        One per hidden layer. A *trainable* activation (``trainable = True``, e.g. PReLU)
+        declares ``n_params(n_units)`` and ``init_params(n_units, dtype)``; its parameters
+        follow the intercepts in the flat vector, so every solver trains them, and the L2
+        penalty leaves them alone.
     output_activation : Activation
         Applied to the raw output.
     """
@@ -46,6 +49,19 @@ class Network:
         for _, fan_out in shapes:
             self.intercept_slices.append((start, start + fan_out))
             start += fan_out
+        self.activation_param_slices = []
+        for units, activation in zip(self.layer_units[1:-1], self.hidden_activations):
+            if _is_trainable(activation):
+                end = start + int(activation.n_params(units))
+                self.activation_param_slices.append((start, end))
+                start = end
+            else:
+                self.activation_param_slices.append(None)
+        if _is_trainable(output_activation):
+            raise ValueError(
+                f"{output_activation!r} has trainable parameters; trainable activations are "
+                "for hidden layers. Pass an output activation without parameters."
+            )
         self.n_params = start
 
     @property
@@ -58,6 +74,11 @@ class Network:
         coefs = [params[s:e].reshape(shape) for s, e, shape in self.coef_slices]
         intercepts = [params[s:e] for s, e in self.intercept_slices]
         return coefs, intercepts
+
+    def unpack_activation_params(self, params):
+        """Per hidden layer, a view of its activation's trained parameters (or None)."""
+        return [None if sl is None else params[sl[0]:sl[1]]
+                for sl in self.activation_param_slices]
 
     def initialize(self, random_state, dtype):
         """Glorot-uniform initialisation exactly as scikit-learn's MLP draws it.
@@ -76,6 +97,12 @@ class Network:
             bound = np.sqrt(factor / (fan_in + fan_out))
             coef[...] = random_state.uniform(-bound, bound, coef.shape)
             intercept[...] = random_state.uniform(-bound, bound, fan_out)
+        # Trainable activations start from their own fixed values (no random draws, so the
+        # weights above stay scikit-learn's for the same seed).
+        for units, activation, view in zip(self.layer_units[1:-1], self.hidden_activations,
+                                           self.unpack_activation_params(params)):
+            if view is not None:
+                view[...] = activation.init_params(units, dtype)
         return params
 
     def forward(self, params, X):
@@ -89,12 +116,23 @@ class Network:
         """
         coefs, intercepts = self.unpack(params)
         a = X
-        for coef, intercept, activation in zip(coefs, intercepts, self.hidden_activations):
+        for coef, intercept, activation, act_params in zip(
+            coefs, intercepts, self.hidden_activations, self.unpack_activation_params(params)
+        ):
             z = _affine(a, coef, intercept)
-            a = activation.forward(z, out=z)
+            a = activation.forward(z, out=z, **_params_kwarg(act_params))
         raw = _affine(a, coefs[-1], intercepts[-1])
         y_pred = self.output_activation.forward(raw)
         return raw, y_pred
+
+
+def _is_trainable(activation):
+    return bool(getattr(activation, "trainable", False))
+
+
+def _params_kwarg(act_params):
+    """Keyword arguments passing a trainable activation its parameters (none otherwise)."""
+    return {} if act_params is None else {"params": act_params}
 
 
 def _affine(a, coef, intercept, out=None):
@@ -195,14 +233,17 @@ class Objective:
         n_samples = X.shape[0]
         buffers = self._get_buffers(n_samples, params.dtype)
         coefs, intercepts = network.unpack(params)
+        act_params = network.unpack_activation_params(params)
         grad = np.empty_like(params) if out is None else out
         coef_grads, intercept_grads = network.unpack(grad)
+        act_param_grads = network.unpack_activation_params(grad)
 
         # Forward pass, keeping each hidden layer's z and a.
         a = X
         for i, activation in enumerate(network.hidden_activations):
             z = _affine(a, coefs[i], intercepts[i], out=buffers.z[i][:n_samples])
-            a = activation.forward(z, out=buffers.a[i][:n_samples])
+            a = activation.forward(z, out=buffers.a[i][:n_samples],
+                                   **_params_kwarg(act_params[i]))
         raw = _affine(a, coefs[-1], intercepts[-1], out=buffers.raw[:n_samples])
 
         # Gradient of the loss with respect to the raw output.
@@ -228,9 +269,13 @@ class Objective:
             np.sum(delta, axis=0, out=intercept_grads[i])
             if i > 0:
                 grad_a = np.matmul(delta, coefs[i].T, out=buffers.delta[i - 1][:n_samples])
-                delta = network.hidden_activations[i - 1].backward(
-                    buffers.z[i - 1][:n_samples], a_prev, grad_a, out=grad_a
-                )
+                activation = network.hidden_activations[i - 1]
+                z_prev = buffers.z[i - 1][:n_samples]
+                if act_params[i - 1] is not None:
+                    activation.param_gradient(z_prev, a_prev, grad_a, act_params[i - 1],
+                                              out=act_param_grads[i - 1])
+                delta = activation.backward(z_prev, a_prev, grad_a, out=grad_a,
+                                            **_params_kwarg(act_params[i - 1]))
 
         if self.alpha:
             weight_sum = n_samples if sample_weight is None else sample_weight.sum()

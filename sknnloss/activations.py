@@ -19,8 +19,10 @@ All built-ins stay finite and raise no overflow, divide-by-zero or invalid-opera
 floating point error for inputs anywhere in ``[-1e4, 1e4]`` (underflow to 0 is allowed).
 """
 
+import math
+
 import numpy as np
-from scipy.special import expit
+from scipy.special import erfc, expit
 from sklearn.base import BaseEstimator
 
 __all__ = [
@@ -30,7 +32,16 @@ __all__ = [
     "Tanh",
     "ReLU",
     "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "SELU",
+    "GELU",
+    "SiLU",
     "Softplus",
+    "Softsign",
+    "HardSigmoid",
+    "Mish",
+    "ReLU6",
     "Softmax",
     "Exp",
     "EXP_RAW_MAX",
@@ -373,7 +384,337 @@ class Softmax(Activation):
         return out
 
 
-_BUILTINS = (Identity, Logistic, Tanh, ReLU, LeakyReLU, Softplus, Softmax, Exp)
+class PReLU(Activation):
+    """Parametric ReLU ``f(z) = z if z > 0 else slope_j * z`` with a slope **trained per unit**.
+
+    ``df/dz = 1 if z > 0 else slope_j`` and ``df/dslope_j = min(z, 0)``. The slopes live in
+    the network's flat parameter vector, so every solver (lbfgs included) trains them; they are
+    not L2-penalised (as He et al., 2015 advise). After fitting, the estimator exposes them in
+    ``activation_params_``.
+
+    Parameters
+    ----------
+    init : float, default=0.25
+        Initial slope of every unit (PyTorch's default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import PReLU
+    >>> PReLU().forward(np.array([[-2.0, 3.0]]), params=np.array([0.5, 0.5]))
+    array([[-1.,  3.]])
+    """
+
+    name = "prelu"
+    trainable = True
+
+    def __init__(self, init=0.25):
+        self.init = init
+
+    def n_params(self, n_units):
+        """One slope per unit."""
+        return n_units
+
+    def init_params(self, n_units, dtype):
+        """Every slope starts at ``init``."""
+        return np.full(n_units, self.init, dtype=dtype)
+
+    def _slopes(self, z, params):
+        if params is None:
+            return z.dtype.type(self.init)
+        return params
+
+    def forward(self, z, out=None, params=None):
+        factor = np.where(z > 0, z.dtype.type(1), self._slopes(z, params))
+        return np.multiply(z, factor, out=out)
+
+    def derivative(self, z, a, out=None, params=None):
+        out = _out(out, z)
+        np.copyto(out, np.where(z > 0, z.dtype.type(1), self._slopes(z, params)))
+        return out
+
+    def backward(self, z, a, grad_a, out=None, params=None):
+        return np.multiply(grad_a, self.derivative(z, a, params=params), out=out)
+
+    def param_gradient(self, z, a, grad_a, params, out=None):
+        """Gradient with respect to the slopes: ``sum_i grad_a[i, j] * min(z[i, j], 0)``."""
+        negative = np.minimum(z, 0)
+        return np.einsum("ij,ij->j", grad_a, negative, out=out)
+
+
+class ELU(Activation):
+    """Exponential linear unit ``f(z) = z if z > 0 else alpha (exp(z) - 1)``.
+
+    ``f'(z) = 1 if z > 0 else a + alpha``. Smooth for ``alpha = 1``, with negative outputs that
+    push mean activations towards zero (Clevert et al., 2015).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Value the function approaches for large negative inputs is ``-alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import ELU
+    >>> ELU().forward(np.array([[0.0, 1.0]]))
+    array([[0., 1.]])
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, z, out=None):
+        negative = np.expm1(np.minimum(z, 0))
+        negative *= self.alpha
+        return _where(z > 0, z, negative, out)
+
+    def derivative(self, z, a, out=None):
+        return _where(z > 0, 1, np.exp(np.minimum(z, 0)) * self.alpha, _out(out, z))
+
+
+class SELU(Activation):
+    """Scaled ELU ``f(z) = scale * (z if z > 0 else alpha (exp(z) - 1))``.
+
+    With ``scale ~ 1.0507`` and ``alpha ~ 1.6733`` (Klambauer et al., 2017), activations of a
+    network initialised with LeCun-normal weights keep zero mean and unit variance.
+    ``f'(z) = scale if z > 0 else scale * alpha * exp(z)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import SELU
+    >>> SELU().forward(np.array([[1.0]]))
+    array([[1.05070099]])
+    """
+
+    name = "selu"
+    ALPHA = 1.6732632423543772
+    SCALE = 1.0507009873554805
+
+    def forward(self, z, out=None):
+        negative = np.expm1(np.minimum(z, 0))
+        negative *= self.ALPHA
+        out = _where(z > 0, z, negative, out)
+        out *= self.SCALE
+        return out
+
+    def derivative(self, z, a, out=None):
+        negative = np.exp(np.minimum(z, 0))
+        negative *= self.ALPHA * self.SCALE
+        return _where(z > 0, self.SCALE, negative, _out(out, z))
+
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Activation):
+    """Gaussian error linear unit ``f(z) = z * Phi(z)``, ``Phi`` the standard normal CDF.
+
+    Exact form (default): ``Phi(z) = (1 + erf(z / sqrt(2))) / 2`` and
+    ``f'(z) = Phi(z) + z * phi(z)`` with ``phi`` the normal density. With
+    ``approximate="tanh"``: ``f(z) = z/2 (1 + tanh(u))``, ``u = sqrt(2/pi) (z + 0.044715 z^3)``
+    (Hendrycks & Gimpel, 2016), as PyTorch's ``GELU(approximate="tanh")``.
+
+    Parameters
+    ----------
+    approximate : {"none", "tanh"}, default="none"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import GELU
+    >>> GELU().forward(np.array([[0.0, 1.0]])).round(4)
+    array([[0.    , 0.8413]])
+    """
+
+    name = "gelu"
+
+    def __init__(self, approximate="none"):
+        self.approximate = approximate
+
+    def _check(self):
+        if self.approximate not in ("none", "tanh"):
+            raise ValueError(
+                f"GELU(approximate={self.approximate!r}): pass 'none' (exact erf form) or "
+                "'tanh'."
+            )
+        return self.approximate == "tanh"
+
+    def _u(self, z):
+        return _SQRT_2_OVER_PI * (z + 0.044715 * z * z * z)
+
+    def _cdf(self, z):
+        # (1 + erf(x)) / 2 written as erfc(-x) / 2 and (1 + tanh(u)) / 2 as sigmoid(2u): no
+        # cancellation for negative z.
+        if self._check():
+            return expit(2 * self._u(z))
+        return 0.5 * erfc(-z / _SQRT_2)
+
+    def forward(self, z, out=None):
+        return np.multiply(z, self._cdf(z), out=out)
+
+    def derivative(self, z, a, out=None):
+        if self._check():
+            t = np.tanh(self._u(z))
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * z * z)
+            result = self._cdf(z) + 0.5 * z * (1 - t * t) * du
+        else:
+            cdf = self._cdf(z)
+            # The density underflows to 0 for |z| > ~38: z * phi(z) is then 0 too.
+            result = cdf + z * (np.exp(-0.5 * np.minimum(z * z, 1e4)) * _INV_SQRT_2PI)
+        if out is None:
+            return result.astype(z.dtype, copy=False)
+        np.copyto(out, result, casting="same_kind")
+        return out
+
+
+class SiLU(Activation):
+    """Sigmoid linear unit / swish ``f(z) = z * sigmoid(z)``.
+
+    ``f'(z) = s (1 + z (1 - s))`` with ``s = sigmoid(z)`` (Ramachandran et al., 2017).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import SiLU
+    >>> SiLU().forward(np.array([[0.0]]))
+    array([[0.]])
+    """
+
+    name = "silu"
+
+    def forward(self, z, out=None):
+        return np.multiply(z, expit(z), out=out)
+
+    def derivative(self, z, a, out=None):
+        s = expit(z)
+        out = np.subtract(1, s, out=out)
+        out *= z
+        out += 1
+        out *= s
+        return out
+
+
+class Softsign(Activation):
+    """Softsign ``f(z) = z / (1 + |z|)``; ``f'(z) = 1 / (1 + |z|)^2``.
+
+    Like tanh with outputs in (-1, 1), but it approaches its asymptotes polynomially, so it
+    saturates more slowly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import Softsign
+    >>> Softsign().forward(np.array([[1.0]]))
+    array([[0.5]])
+    """
+
+    name = "softsign"
+    output_range = (-1.0, 1.0)
+
+    def forward(self, z, out=None):
+        denominator = np.abs(z)
+        denominator += 1
+        return np.divide(z, denominator, out=out)
+
+    def derivative(self, z, a, out=None):
+        out = np.abs(z, out=out)
+        out += 1
+        np.multiply(out, out, out=out)
+        np.reciprocal(out, out=out)
+        return out
+
+
+class HardSigmoid(Activation):
+    """Hard sigmoid ``f(z) = clip(z / 6 + 1/2, 0, 1)``, a piecewise-linear sigmoid.
+
+    ``f'(z) = 1/6`` for ``-3 < z < 3``, else 0. The definition of PyTorch and Keras 3
+    (Keras 2 used ``clip(0.2 z + 0.5, 0, 1)``). Outputs are in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import HardSigmoid
+    >>> HardSigmoid().forward(np.array([[-4.0, 0.0, 4.0]]))
+    array([[0. , 0.5, 1. ]])
+    """
+
+    name = "hard_sigmoid"
+    output_range = (0.0, 1.0)
+    gives_probabilities = "independent"
+
+    def forward(self, z, out=None):
+        out = np.divide(z, 6, out=out)
+        out += 0.5
+        return np.clip(out, 0, 1, out=out)
+
+    def derivative(self, z, a, out=None):
+        return _where((z > -3) & (z < 3), 1 / 6, 0, _out(out, z))
+
+
+class Mish(Activation):
+    """Mish ``f(z) = z * tanh(softplus(z))`` (Misra, 2019).
+
+    ``f'(z) = t + z * sigmoid(z) * (1 - t^2)`` with ``t = tanh(softplus(z))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import Mish
+    >>> Mish().forward(np.array([[0.0]]))
+    array([[0.]])
+    """
+
+    name = "mish"
+
+    def forward(self, z, out=None):
+        t = np.tanh(np.logaddexp(0, z))
+        return np.multiply(z, t, out=out)
+
+    def derivative(self, z, a, out=None):
+        t = np.tanh(np.logaddexp(0, z))
+        out = np.multiply(t, t, out=out)
+        np.subtract(1, out, out=out)
+        out *= expit(z)
+        out *= z
+        out += t
+        return out
+
+
+class ReLU6(Activation):
+    """ReLU capped at 6: ``f(z) = min(max(z, 0), 6)``; ``f'(z) = 1`` for ``0 < z < 6``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.activations import ReLU6
+    >>> ReLU6().forward(np.array([[-1.0, 3.0, 9.0]]))
+    array([[0., 3., 6.]])
+    """
+
+    name = "relu6"
+    output_range = (0.0, 6.0)
+
+    def forward(self, z, out=None):
+        return np.clip(z, 0, 6, out=_out(out, z))
+
+    def derivative(self, z, a, out=None):
+        return _where((z > 0) & (z < 6), 1, 0, _out(out, z))
+
+
+def _where(condition, x, y, out):
+    """``np.where(condition, x, y)`` written into ``out`` (allocated when None)."""
+    result = np.where(condition, x, y)
+    if out is None:
+        return result
+    np.copyto(out, result, casting="same_kind")
+    return out
+
 
 #: Every string accepted by :func:`get_activation`, mapped to its class: scikit-learn's names
 #: ('identity', 'logistic', 'tanh', 'relu') and Keras' ('linear', 'sigmoid', ...).
@@ -385,7 +726,17 @@ ACTIVATION_ALIASES = {
     "tanh": Tanh,
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "gelu": GELU,
+    "silu": SiLU,
+    "swish": SiLU,
     "softplus": Softplus,
+    "softsign": Softsign,
+    "hard_sigmoid": HardSigmoid,
+    "mish": Mish,
+    "relu6": ReLU6,
     "softmax": Softmax,
     "exp": Exp,
     "exponential": Exp,

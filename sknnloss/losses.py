@@ -39,6 +39,16 @@ __all__ = [
     "CategoricalCrossEntropy",
     "SparseCategoricalCrossEntropy",
     "Hinge",
+    "Huber",
+    "Quantile",
+    "LogCosh",
+    "Gamma",
+    "Tweedie",
+    "Focal",
+    "SquaredHinge",
+    "ModifiedHuber",
+    "CategoricalHinge",
+    "KLDivergence",
     "get_loss",
     "LOSS_ALIASES",
 ]
@@ -56,6 +66,8 @@ class Loss(BaseEstimator):
 
     ``canonical_activation``
         Name of the output activation for which this loss is a negative log-likelihood.
+    ``distribution``, ``estimates``
+        The likelihood behind the loss and what its prediction estimates, in words.
     ``target_kind``
         What the targets are: ``"real"`` (any real number), ``"nonnegative"``,
         ``"probability"`` (each output in [0, 1]: 0/1 labels or frequencies), ``"sign"``
@@ -66,6 +78,10 @@ class Loss(BaseEstimator):
 
     canonical_activation = "identity"
     target_kind = "real"
+    #: The likelihood the loss is the negative log of, with its canonical activation (or None).
+    distribution = None
+    #: What the prediction estimates, in words (used by :func:`sknnloss.pairing`).
+    estimates = None
 
     # -- what a subclass implements -------------------------------------------------------
     def pointwise_loss(self, y_true, y_pred):
@@ -192,6 +208,8 @@ class SquaredError(Loss):
     2.0
     """
 
+    distribution = "Gaussian"
+    estimates = "the conditional mean"
     canonical_activation = "identity"
     target_kind = "real"
 
@@ -228,6 +246,8 @@ class AbsoluteError(Loss):
     2.0
     """
 
+    distribution = "Laplace"
+    estimates = "the conditional median"
     canonical_activation = "identity"
     target_kind = "real"
 
@@ -257,8 +277,8 @@ class Poisson(Loss):
     non-negative rates); the prediction estimates the conditional mean. From ``raw``:
     ``l = exp(raw) - y_true raw + (y_true log y_true - y_true)``, gradient
     ``exp(raw) - y_true``. The same value as scikit-learn's MLPRegressor(loss="poisson").
-    ``raw`` is capped at :data:`~sknnloss.activations.EXP_RAW_MAX` like the exp activation;
-    in output space ``y_pred`` is floored at machine epsilon inside the log, so a zero
+    Beyond ``|raw| = EXP_RAW_MAX`` (50) the loss continues along its tangent, so it stays
+    finite for any raw with a gradient that still points back; in output space ``y_pred`` is floored at machine epsilon inside the log, so a zero
     prediction (e.g. from a softplus output) gives a finite loss. Targets must be
     non-negative.
 
@@ -270,6 +290,8 @@ class Poisson(Loss):
     0.0
     """
 
+    distribution = "Poisson"
+    estimates = "the conditional mean of counts or rates"
     canonical_activation = "exp"
     target_kind = "nonnegative"
 
@@ -287,12 +309,15 @@ class Poisson(Loss):
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        capped = np.minimum(raw, EXP_RAW_MAX)
-        y_pred = np.exp(capped)
-        loss = (y_pred - y_true * capped + xlogy(y_true, y_true) - y_true).sum(axis=1)
-        grad = np.subtract(y_pred, y_true, out=out)
-        grad[raw > EXP_RAW_MAX] = 0
-        return loss, grad
+        loss, grad = _log_link(
+            raw,
+            lambda r: np.exp(r) - y_true * r + xlogy(y_true, y_true) - y_true,
+            lambda r: np.exp(r) - y_true,
+        )
+        if out is None:
+            return loss, grad
+        np.copyto(out, grad)
+        return loss, out
 
     def check_target(self, y_true):
         _check_finite_real(self, y_true)
@@ -301,6 +326,286 @@ class Poisson(Loss):
                 f"{self!r} needs non-negative targets (counts or rates); the smallest "
                 f"target is {np.min(y_true)}. Use loss='squared_error' for real-valued targets."
             )
+
+
+class Huber(Loss):
+    """Huber loss: ``1/2 r^2`` for ``|r| <= delta``, else ``delta (|r| - delta / 2)``.
+
+    ``r = y_pred - y_true``, summed over outputs. Quadratic near the target and linear in the
+    tails: a compromise between the mean (squared error) and the median (absolute error),
+    robust to outliers. Canonical output: identity. Gradient ``clip(r, -delta, delta)``.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Where the loss turns from quadratic to linear, in units of the target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import Huber
+    >>> Huber(delta=1.0)(np.array([[0.0], [0.0]]), np.array([[0.5], [3.0]]))
+    1.3125
+    """
+
+    distribution = None
+    estimates = "a robust location between the conditional mean and median"
+    canonical_activation = "identity"
+    target_kind = "real"
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def _delta(self):
+        if not self.delta > 0:
+            raise ValueError(f"Huber(delta={self.delta!r}): pass a positive delta.")
+        return self.delta
+
+    def pointwise_loss(self, y_true, y_pred):
+        delta = self._delta()
+        abs_r = np.abs(y_pred - y_true)
+        quadratic = np.minimum(abs_r, delta)
+        return (0.5 * quadratic * quadratic + delta * (abs_r - quadratic)).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        delta = self._delta()
+        out = np.subtract(y_pred, y_true, out=out)
+        return np.clip(out, -delta, delta, out=out)
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
+
+    def check_target(self, y_true):
+        _check_finite_real(self, y_true)
+
+
+class Quantile(Loss):
+    """Quantile (pinball) loss ``l = max(q r, (q - 1) r)`` with ``r = y_true - y_pred``.
+
+    Canonical pair: identity output; the prediction estimates the conditional **quantile**
+    ``q`` (the median for ``q = 0.5``, where the loss is half the absolute error).
+    Gradient ``-q`` where ``y_true > y_pred``, else ``1 - q``. Aliases: ``"quantile"``,
+    ``"pinball"``.
+
+    Parameters
+    ----------
+    quantile : float in (0, 1), default=0.5
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import Quantile
+    >>> Quantile(quantile=0.9)(np.array([[1.0], [1.0]]), np.array([[0.0], [2.0]]))
+    0.5
+    """
+
+    distribution = "asymmetric Laplace"
+    estimates = "a conditional quantile (the `quantile` parameter)"
+    canonical_activation = "identity"
+    target_kind = "real"
+
+    def __init__(self, quantile=0.5):
+        self.quantile = quantile
+
+    def _q(self):
+        if not 0 < self.quantile < 1:
+            raise ValueError(
+                f"Quantile(quantile={self.quantile!r}): pass a value strictly between 0 and 1."
+            )
+        return self.quantile
+
+    def pointwise_loss(self, y_true, y_pred):
+        q = self._q()
+        r = y_true - y_pred
+        return np.maximum(q * r, (q - 1) * r).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        q = self._q()
+        return _where_into(y_true > y_pred, -q, 1 - q, out, y_pred)
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
+
+    def check_target(self, y_true):
+        _check_finite_real(self, y_true)
+
+
+class LogCosh(Loss):
+    """Log-cosh loss ``l = log(cosh(y_pred - y_true))``, summed over outputs.
+
+    Like ``r^2 / 2`` for small residuals and ``|r| - log 2`` for large ones: a smooth,
+    robust regression loss. Computed as ``|r| + log1p(exp(-2|r|)) - log 2``, exact for any
+    residual. Canonical output: identity. Gradient ``tanh(r)``. Alias: ``"log_cosh"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import LogCosh
+    >>> round(LogCosh()(np.array([[0.0]]), np.array([[1.0]])), 4)
+    0.4338
+    """
+
+    distribution = None
+    estimates = "a robust location, close to the mean for small residuals"
+    canonical_activation = "identity"
+    target_kind = "real"
+
+    def pointwise_loss(self, y_true, y_pred):
+        abs_r = np.abs(y_pred - y_true)
+        log_2 = abs_r.dtype.type(np.log(2))
+        return (abs_r + np.log1p(np.exp(-2 * abs_r)) - log_2).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        out = np.subtract(y_pred, y_true, out=out)
+        return np.tanh(out, out=out)
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
+
+    def check_target(self, y_true):
+        _check_finite_real(self, y_true)
+
+
+def _log_link(raw, value, gradient, cap=EXP_RAW_MAX):
+    """Evaluate a log-link loss from ``raw``, continued linearly outside ``|raw| <= cap``.
+
+    ``value(r)`` and ``gradient(r)`` are evaluated at ``r = clip(raw, -cap, cap)``; beyond the
+    cap the loss follows its tangent, so value and gradient stay finite and consistent for any
+    raw. Returns the per-sample loss (summed over outputs) and the gradient.
+    """
+    r = np.clip(raw, -cap, cap)
+    grad = gradient(r)
+    loss = value(r)
+    excess = raw - r
+    if np.any(excess):
+        loss = loss + grad * excess
+    return loss.sum(axis=1), grad
+
+
+def _tweedie_value(y_true, y_pred, power):
+    """Half Tweedie deviance in output space (``y_pred > 0``), zero at ``y_pred = y_true``."""
+    if power == 0:
+        return 0.5 * (y_true - y_pred) ** 2
+    if power == 1:
+        return xlogy(y_true, y_true) - xlogy(y_true, y_pred) - y_true + y_pred
+    if power == 2:
+        return np.log(y_pred / y_true) + y_true / y_pred - 1
+    one, two = 1 - power, 2 - power
+    first = np.maximum(y_true, 0) ** two / (one * two) if power < 2 else y_true ** two / (one * two)
+    return first - y_true * y_pred**one / one + y_pred**two / two
+
+
+class Tweedie(Loss):
+    """Half Tweedie deviance with a log link (exp output), for ``power`` p <= 0 or p >= 1.
+
+    ``l = y^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p)``, ``mu = exp(raw)``
+    (the limits at p = 1 and p = 2 are the Poisson and Gamma deviances), zero at
+    ``mu = y``: scikit-learn's ``HalfTweedieLoss`` plus its constant. Gradient with respect
+    to ``raw``: ``mu^(2-p) - y mu^(1-p)``. For 1 < p < 2 it models non-negative targets with
+    exact zeros (compound Poisson-Gamma: insurance claims, rainfall). ``raw`` beyond
+    ``+-EXP_RAW_MAX / max(1, |1 - p|, |2 - p|)`` continues the loss linearly, so it stays
+    finite for any raw, in float32 too.
+
+    Parameters
+    ----------
+    power : float, default=1.5
+        0: normal, 1: Poisson, (1, 2): compound Poisson-Gamma, 2: Gamma, 3: inverse Gaussian.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import Tweedie
+    >>> Tweedie(power=1.5)(np.array([[2.0]]), np.array([[2.0]]))
+    0.0
+    """
+
+    distribution = "Tweedie"
+    estimates = "the conditional mean of non-negative targets"
+    canonical_activation = "exp"
+    target_kind = "nonnegative"
+
+    def __init__(self, power=1.5):
+        self.power = power
+
+    def _power(self):
+        p = self.power
+        if 0 < p < 1:
+            raise ValueError(
+                f"Tweedie(power={p!r}): no Tweedie distribution exists for 0 < power < 1; "
+                "pass power <= 0 or power >= 1."
+            )
+        return p
+
+    def pointwise_loss(self, y_true, y_pred):
+        p = self._power()
+        if p == 1:
+            return Poisson.pointwise_loss(self, y_true, y_pred)
+        mu = np.maximum(y_pred, _log_clip(y_pred.dtype))
+        return _tweedie_value(y_true, mu, p).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        p = self._power()
+        if p == 1:
+            return Poisson.pointwise_gradient(self, y_true, y_pred, out=out)
+        mu = np.maximum(y_pred, _log_clip(y_pred.dtype))
+        # d/dmu = mu^-p (mu - y)
+        out = np.subtract(mu, y_true, out=out)
+        out *= mu ** (-p)
+        out[y_pred != mu] = 0  # the floored loss is flat there
+        return out
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        p = self._power()
+        # exp(r (2 - p)) and exp(r (1 - p)) must not overflow: shrink the cap for large |p|.
+        cap = EXP_RAW_MAX / max(1.0, abs(1 - p), abs(2 - p))
+        loss, grad = _log_link(
+            raw,
+            lambda r: _tweedie_value(y_true, np.exp(r), p),
+            lambda r: np.exp(r * (2 - p)) - y_true * np.exp(r * (1 - p)),
+            cap=cap,
+        )
+        if out is None:
+            return loss, grad
+        np.copyto(out, grad)
+        return loss, out
+
+    def check_target(self, y_true):
+        _check_finite_real(self, y_true)
+        p = self._power()
+        if p >= 2 and np.any(y_true <= 0):
+            raise ValueError(
+                f"{self!r} needs positive targets (power >= 2); the smallest target is "
+                f"{np.min(y_true)}."
+            )
+        if 1 <= p < 2 and np.any(y_true < 0):
+            raise ValueError(
+                f"{self!r} needs non-negative targets; the smallest target is {np.min(y_true)}."
+            )
+
+
+class Gamma(Tweedie):
+    """Half Gamma deviance ``l = log(mu / y) + y / mu - 1`` with a log link (exp output).
+
+    Canonical pair: exp output — the Gamma likelihood for **positive, right-skewed** targets
+    (amounts, durations) whose spread grows with the mean. From ``raw``:
+    ``l = raw + y exp(-raw) - log y - 1``, gradient ``1 - y exp(-raw)``; continued linearly
+    beyond ``+-EXP_RAW_MAX``. The Tweedie deviance with power 2. Targets must be positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import Gamma
+    >>> Gamma()(np.array([[2.0]]), np.array([[2.0]]))
+    0.0
+    """
+
+    distribution = "Gamma"
+    estimates = "the conditional mean of positive targets"
+
+    def __init__(self):
+        pass
+
+    power = 2
 
 
 class BinaryCrossEntropy(Loss):
@@ -313,6 +618,12 @@ class BinaryCrossEntropy(Loss):
     In output space ``p`` is clipped to ``[eps, 1 - eps]`` as scikit-learn does.
     Aliases: ``"binary_crossentropy"``, ``"binary_log_loss"``.
 
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.0
+        Targets are replaced by ``y (1 - label_smoothing) + label_smoothing / 2`` (as Keras
+        does), which keeps the network from pushing its raw outputs to infinity.
+
     Examples
     --------
     >>> import numpy as np
@@ -321,15 +632,25 @@ class BinaryCrossEntropy(Loss):
     0.6931
     """
 
+    distribution = "Bernoulli"
+    estimates = "the probability of each label"
     canonical_activation = "logistic"
     target_kind = "probability"
 
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def _smooth(self, y_true):
+        return _smooth_labels(self, y_true, 0.5)
+
     def pointwise_loss(self, y_true, y_pred):
+        y_true = self._smooth(y_true)
         eps = _log_clip(y_pred.dtype)
         p = np.clip(y_pred, eps, 1 - eps)
         return -(xlogy(y_true, p) + xlogy(1 - y_true, 1 - p)).sum(axis=1)
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
+        y_true = self._smooth(y_true)
         eps = _log_clip(y_pred.dtype)
         p = np.clip(y_pred, eps, 1 - eps)
         out = np.subtract(p, y_true, out=out)
@@ -338,6 +659,7 @@ class BinaryCrossEntropy(Loss):
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        y_true = self._smooth(y_true)
         # softplus(raw) - y raw = log(1 + exp(raw)) - y raw
         loss = (np.logaddexp(0, raw) - y_true * raw).sum(axis=1)
         grad = expit(raw, out=out)
@@ -353,6 +675,18 @@ class BinaryCrossEntropy(Loss):
             )
 
 
+def _smooth_labels(loss, y_true, uniform):
+    """``y (1 - eps) + eps * uniform`` for ``eps = loss.label_smoothing`` (``y`` if 0)."""
+    eps = loss.label_smoothing
+    if not 0 <= eps < 1:
+        raise ValueError(
+            f"{type(loss).__name__}(label_smoothing={eps!r}): pass a value in [0, 1)."
+        )
+    if eps == 0:
+        return y_true
+    return y_true * (1 - eps) + eps * uniform
+
+
 class CategoricalCrossEntropy(Loss):
     """Categorical cross-entropy ``l = -sum_k y_k log p_k`` for one-hot or soft targets.
 
@@ -363,6 +697,11 @@ class CategoricalCrossEntropy(Loss):
     ``[eps, 1]`` inside the log. Use :class:`SparseCategoricalCrossEntropy` for integer
     labels: it never builds the one-hot matrix. Alias: ``"categorical_crossentropy"``.
 
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.0
+        Targets are replaced by ``y (1 - label_smoothing) + label_smoothing / n_classes``.
+
     Examples
     --------
     >>> import numpy as np
@@ -372,14 +711,24 @@ class CategoricalCrossEntropy(Loss):
     0.8675
     """
 
+    distribution = "categorical (multinomial)"
+    estimates = "the class probabilities"
     canonical_activation = "softmax"
     target_kind = "distribution"
 
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def _smooth(self, y_true):
+        return _smooth_labels(self, y_true, 1.0 / y_true.shape[1])
+
     def pointwise_loss(self, y_true, y_pred):
+        y_true = self._smooth(y_true)
         p = np.maximum(y_pred, _log_clip(y_pred.dtype))
         return -xlogy(y_true, p).sum(axis=1)
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
+        y_true = self._smooth(y_true)
         p = np.maximum(y_pred, _log_clip(y_pred.dtype))
         out = np.divide(y_true, p, out=out)
         np.negative(out, out=out)
@@ -387,6 +736,7 @@ class CategoricalCrossEntropy(Loss):
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        y_true = self._smooth(y_true)
         lse = logsumexp(raw, axis=1)
         mass = y_true.sum(axis=1)
         loss = lse * mass - np.einsum("ij,ij->i", y_true, raw)
@@ -415,6 +765,12 @@ class SparseCategoricalCrossEntropy(Loss):
     computed in place. This is what ``loss="log_loss"`` means for a multiclass target.
     Alias: ``"sparse_categorical_crossentropy"``.
 
+    Parameters
+    ----------
+    label_smoothing : float in [0, 1), default=0.0
+        The same smoothing as :class:`CategoricalCrossEntropy`'s, still without a one-hot
+        matrix: ``l = logsumexp(raw) - (1 - eps) raw[y] - eps mean(raw)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -424,33 +780,58 @@ class SparseCategoricalCrossEntropy(Loss):
     0.8675
     """
 
+    distribution = "categorical (multinomial)"
+    estimates = "the class probabilities"
     canonical_activation = "softmax"
     target_kind = "class_index"
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
 
     @staticmethod
     def _rows(y_true):
         return np.arange(y_true.shape[0]), np.asarray(y_true, dtype=np.intp)
 
+    def _eps(self):
+        return _smooth_labels(self, 0.0, 1.0)  # validates; equals label_smoothing
+
     def pointwise_loss(self, y_true, y_pred):
         rows, cols = self._rows(y_true)
-        return -np.log(np.maximum(y_pred[rows, cols], _log_clip(y_pred.dtype)))
+        clip = _log_clip(y_pred.dtype)
+        loss = -np.log(np.maximum(y_pred[rows, cols], clip))
+        eps = self._eps()
+        if eps:  # only smoothing needs every class's log-probability
+            loss = (1 - eps) * loss - eps * np.log(np.maximum(y_pred, clip)).mean(axis=1)
+        return loss
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
         rows, cols = self._rows(y_true)
+        eps = self._eps()
+        clip = _log_clip(y_pred.dtype)
         out = np.zeros_like(y_pred) if out is None else out
-        out.fill(0)
+        if eps:
+            p = np.maximum(y_pred, clip)
+            np.divide(-eps / y_pred.shape[1], p, out=out)
+            out[y_pred != p] = 0  # the clipped log is flat there
+        else:
+            out.fill(0)
         picked = y_pred[rows, cols]
-        clipped = np.maximum(picked, _log_clip(y_pred.dtype))
-        out[rows, cols] = np.where(picked == clipped, -1.0 / clipped, 0.0)
+        clipped = np.maximum(picked, clip)
+        out[rows, cols] -= np.where(picked == clipped, (1 - eps) / clipped, 0.0)
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
         rows, cols = self._rows(y_true)
+        eps = self._eps()
         lse = logsumexp(raw, axis=1)
         loss = lse - raw[rows, cols]
+        if eps:
+            loss += eps * (raw[rows, cols] - raw.mean(axis=1))
         grad = np.subtract(raw, lse[:, np.newaxis], out=out)
         np.exp(grad, out=grad)
-        grad[rows, cols] -= 1
+        grad[rows, cols] -= 1 - eps
+        if eps:
+            grad -= eps / raw.shape[1]
         return loss, grad
 
     def check_target(self, y_true):
@@ -481,6 +862,8 @@ class Hinge(Loss):
     0.75
     """
 
+    distribution = None
+    estimates = "a decision margin (no probabilities)"
     canonical_activation = "identity"
     target_kind = "sign"
 
@@ -513,6 +896,241 @@ class Hinge(Loss):
             )
 
 
+class SquaredHinge(Hinge):
+    """Squared hinge ``l = max(0, 1 - t y_pred)^2``, ``t = +-1`` from the label.
+
+    A smooth margin loss (the squared hinge of linear SVMs): canonical output identity,
+    ``decision_function`` instead of ``predict_proba``. Gradient ``-2 t max(0, 1 - t y_pred)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import SquaredHinge
+    >>> SquaredHinge()(np.array([[1.0]]), np.array([[0.5]]))
+    0.25
+    """
+
+    distribution = None
+    estimates = "a decision margin (no probabilities)"
+
+    def pointwise_loss(self, y_true, y_pred):
+        slack = np.maximum(0, 1 - self._sign(y_true) * y_pred)
+        return (slack * slack).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        t = self._sign(y_true)
+        out = np.multiply(t, y_pred, out=out)
+        np.subtract(1, out, out=out)
+        np.maximum(out, 0, out=out)
+        out *= -2 * t
+        return out
+
+
+class ModifiedHuber(Hinge):
+    """Modified Huber ``l = max(0, 1 - z)^2`` for ``z = t y_pred >= -1``, else ``-4 z``.
+
+    The smooth margin loss of scikit-learn's ``SGDClassifier(loss="modified_huber")``: robust
+    to outliers, and it yields probability estimates ``(clip(y_pred, -1, 1) + 1) / 2``, so a
+    classifier trained with it keeps ``predict_proba``. Unlike scikit-learn's, the estimates
+    are kept within [eps, 1 - eps], so ``predict_log_proba`` stays finite. Canonical output:
+    identity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import ModifiedHuber
+    >>> ModifiedHuber()(np.array([[1.0]]), np.array([[-3.0]]))
+    12.0
+    """
+
+    distribution = None
+    estimates = "a decision margin, with rough probabilities"
+
+    gives_probabilities = "independent"
+
+    def probabilities(self, y_pred):
+        """Per-output probabilities ``(clip(y_pred, -1, 1) + 1) / 2``, kept in [eps, 1 - eps]."""
+        eps = np.finfo(y_pred.dtype).eps
+        return np.clip((np.clip(y_pred, -1, 1) + 1) / 2, eps, 1 - eps)
+
+    def pointwise_loss(self, y_true, y_pred):
+        z = self._sign(y_true) * y_pred
+        slack = np.maximum(0, 1 - z)
+        return np.where(z >= -1, slack * slack, -4 * z).sum(axis=1)
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        t = self._sign(y_true)
+        z = t * y_pred
+        grad = np.where(z >= -1, -2 * t * np.maximum(0, 1 - z), -4 * t)
+        if out is None:
+            return grad.astype(y_pred.dtype, copy=False)
+        np.copyto(out, grad, casting="same_kind")
+        return out
+
+
+class Focal(Loss):
+    """Binary focal loss ``l = -(y (1-p)^g log p + (1-y) p^g log(1-p))``, ``p = sigmoid(raw)``.
+
+    Binary cross-entropy with each sample down-weighted by how well it is already classified
+    (Lin et al., 2017): with ``gamma > 0`` training focuses on hard examples, which helps with
+    imbalanced data. ``gamma = 0`` is binary cross-entropy. Canonical output: logistic; the
+    fused form works from log-sigmoids, exact for any raw. (Class balancing, the ``alpha`` of
+    the paper, is the estimators' job: sample or class weights.) Aliases: ``"focal"``,
+    ``"binary_focal_crossentropy"``.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default=2.0
+        Focusing parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import Focal
+    >>> round(Focal(gamma=2.0)(np.array([[1.0]]), np.array([[0.5]])), 4)
+    0.1733
+    """
+
+    distribution = None
+    estimates = "a probability per label, reweighted towards hard samples (less calibrated)"
+    canonical_activation = "logistic"
+    target_kind = "probability"
+
+    def __init__(self, gamma=2.0):
+        self.gamma = gamma
+
+    def _gamma(self):
+        if not self.gamma >= 0:
+            raise ValueError(f"Focal(gamma={self.gamma!r}): pass gamma >= 0.")
+        return self.gamma
+
+    def _terms(self, y_true, p, q, log_p, log_q):
+        """Loss and d loss / d raw from p, q = 1 - p and their logs."""
+        g = self._gamma()
+        q_g, p_g = q**g, p**g
+        loss = -(y_true * q_g * log_p + (1 - y_true) * p_g * log_q)
+        grad = y_true * (g * p * q_g * log_p - q_g * q) + (1 - y_true) * (
+            p_g * p - g * p_g * q * log_q
+        )
+        return loss.sum(axis=1), grad
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        p, q = expit(raw), expit(-raw)
+        loss, grad = self._terms(y_true, p, q, -np.logaddexp(0, -raw), -np.logaddexp(0, raw))
+        if out is None:
+            return loss, grad
+        np.copyto(out, grad)
+        return loss, out
+
+    def _output_space(self, y_true, y_pred):
+        eps = _log_clip(y_pred.dtype)
+        p = np.clip(y_pred, eps, 1 - eps)
+        loss, grad_raw = self._terms(y_true, p, 1 - p, np.log(p), np.log1p(-p))
+        grad = grad_raw / (p * (1 - p))  # d raw / d p of the logistic link
+        grad[y_pred != p] = 0  # the clipped region is flat
+        return loss, grad
+
+    def pointwise_loss(self, y_true, y_pred):
+        return self._output_space(y_true, y_pred)[0]
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        grad = self._output_space(y_true, y_pred)[1]
+        if out is None:
+            return grad
+        np.copyto(out, grad)
+        return out
+
+    check_target = BinaryCrossEntropy.check_target
+
+
+class CategoricalHinge(Loss):
+    """Categorical (multiclass) hinge ``l = max(0, 1 + max_{k != y} f_k - f_y)`` on raw scores.
+
+    Crammer and Singer's margin loss with one-hot targets: the true class's score must beat
+    every other by a margin of 1 (the rival is taken among the other classes only, so the
+    loss does not change when every score shifts by a constant). Canonical output: identity, so a classifier
+    trained with it offers ``decision_function`` (argmax) instead of ``predict_proba``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import CategoricalHinge
+    >>> CategoricalHinge()(np.array([[1.0, 0.0, 0.0]]), np.array([[2.0, 1.5, 0.0]]))
+    0.5
+    """
+
+    distribution = None
+    estimates = "a multiclass decision margin (no probabilities)"
+    canonical_activation = "identity"
+    target_kind = "distribution"
+
+    def _parts(self, y_true, y_pred):
+        positive = np.einsum("ij,ij->i", y_true, y_pred)
+        # The best-scoring class other than the target's (Keras multiplies by 1 - y_true
+        # instead, which lets the target's own zero compete when every score is negative).
+        rival = np.argmax(np.where(y_true > 0, -np.inf, y_pred), axis=1)
+        negative = y_pred[np.arange(len(rival)), rival]
+        return np.maximum(0, 1 + negative - positive), rival
+
+    def pointwise_loss(self, y_true, y_pred):
+        return self._parts(y_true, y_pred)[0]
+
+    def pointwise_gradient(self, y_true, y_pred, out=None):
+        loss, rival = self._parts(y_true, y_pred)
+        active = (loss > 0).astype(y_pred.dtype)[:, np.newaxis]
+        out = np.multiply(y_true, -active, out=out)
+        rows = np.arange(len(rival))
+        out[rows, rival] += active[:, 0] * (1 - y_true[rows, rival])
+        return out
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
+
+    def check_target(self, y_true):
+        CategoricalCrossEntropy.check_target(self, y_true)
+
+
+class KLDivergence(CategoricalCrossEntropy):
+    """Kullback-Leibler divergence ``l = sum_k y_k log(y_k / p_k)`` from target distributions.
+
+    Categorical cross-entropy minus the targets' entropy: the same gradients, but zero when
+    the prediction matches the target distribution. Canonical output: softmax. Targets are
+    rows of probabilities (soft labels, e.g. from a teacher model). Aliases:
+    ``"kl_divergence"``, ``"kld"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknnloss.losses import KLDivergence
+    >>> KLDivergence()(np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]))
+    0.0
+    """
+
+    distribution = "categorical (multinomial)"
+    estimates = "the target distribution"
+
+    def __init__(self):
+        pass
+
+    label_smoothing = 0.0
+
+    def pointwise_loss(self, y_true, y_pred):
+        return super().pointwise_loss(y_true, y_pred) + xlogy(y_true, y_true).sum(axis=1)
+
+    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
+        loss, grad = super().pointwise_loss_gradient_raw(y_true, raw, out=out)
+        return loss + xlogy(y_true, y_true).sum(axis=1), grad
+
+
+def _where_into(condition, x, y, out, like):
+    """``np.where(condition, x, y)`` in the dtype of ``like``, written into ``out`` if given."""
+    result = np.where(condition, x, y).astype(like.dtype, copy=False)
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
+
+
 #: Every string accepted by :func:`get_loss`, mapped to its class: scikit-learn's names and
 #: Keras'. ``"log_loss"`` is resolved from the target type (see :func:`get_loss`).
 LOSS_ALIASES = {
@@ -526,6 +1144,19 @@ LOSS_ALIASES = {
     "categorical_crossentropy": CategoricalCrossEntropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossEntropy,
     "hinge": Hinge,
+    "huber": Huber,
+    "quantile": Quantile,
+    "pinball": Quantile,
+    "log_cosh": LogCosh,
+    "gamma": Gamma,
+    "tweedie": Tweedie,
+    "focal": Focal,
+    "binary_focal_crossentropy": Focal,
+    "squared_hinge": SquaredHinge,
+    "modified_huber": ModifiedHuber,
+    "categorical_hinge": CategoricalHinge,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
 }
 
 _REQUIRED_METHODS = ("__call__", "gradient")

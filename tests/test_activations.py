@@ -13,22 +13,36 @@ from sklearn.base import clone
 
 from sknnloss.activations import (
     ACTIVATION_ALIASES,
+    ELU,
     EXP_RAW_MAX,
+    GELU,
+    SELU,
     Activation,
     Exp,
+    HardSigmoid,
     Identity,
     LeakyReLU,
     Logistic,
+    Mish,
+    PReLU,
     ReLU,
+    ReLU6,
+    SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
     get_activation,
 )
 
-# Every built-in class once (default parameters), plus a non-default leaky slope.
+# Every built-in class once (default parameters), plus non-default parameters where a class
+# has them: a leaky slope, an ELU alpha (which puts a kink at 0), GELU's tanh approximation
+# and a PReLU initial slope (used when no per-unit slopes are passed).
 BUILTINS = [cls() for cls in dict.fromkeys(ACTIVATION_ALIASES.values())] + [
-    LeakyReLU(negative_slope=0.2)
+    LeakyReLU(negative_slope=0.2),
+    ELU(alpha=0.5),
+    GELU(approximate="tanh"),
+    PReLU(init=0.1),
 ]
 ELEMENTWISE = [act for act in BUILTINS if act.elementwise]
 
@@ -44,9 +58,32 @@ FD_RANGE = {
     Softplus: (-10.0, 10.0),
     Softmax: (-3.0, 3.0),
     Exp: (-30.0, 60.0),  # crosses the cap at EXP_RAW_MAX = 50
+    PReLU: (-10.0, 10.0),
+    ELU: (-10.0, 10.0),
+    SELU: (-10.0, 10.0),
+    # Below about -4, 1 + erf(z / sqrt 2) and 1 + tanh(u) cancel: the forward values keep few
+    # correct digits there (as PyTorch's), too few for a central difference at 1e-6.
+    GELU: (-4.0, 4.0),
+    SiLU: (-10.0, 10.0),
+    Softsign: (-10.0, 10.0),
+    HardSigmoid: (-5.0, 5.0),  # both kinks and both flat regions
+    Mish: (-10.0, 10.0),
+    ReLU6: (-3.0, 9.0),  # both kinks and both flat regions
 }
-# Points where the derivative jumps; drawn values closer than 1e-3 are moved off them.
-KINKS = {ReLU: (0.0,), LeakyReLU: (0.0,), Exp: (EXP_RAW_MAX,)}
+# Points where the derivative jumps (or, for ELU with alpha = 1 and softsign at 0, the second
+# derivative: a central difference across it is only first-order accurate); drawn values
+# closer than 1e-3 are moved off them.
+KINKS = {
+    ReLU: (0.0,),
+    LeakyReLU: (0.0,),
+    Exp: (EXP_RAW_MAX,),
+    PReLU: (0.0,),
+    ELU: (0.0,),
+    SELU: (0.0,),
+    Softsign: (0.0,),
+    HardSigmoid: (-3.0, 3.0),
+    ReLU6: (0.0, 6.0),
+}
 FD_STEP = 1e-5
 FD_RTOL = 1e-6
 
@@ -116,6 +153,90 @@ def test_backward_matches_finite_differences(act, data):
     numerical = numerical_gradient(lambda x: np.sum(grad_a * (act.forward(x) - a)), z)
     analytic = act.backward(z, act.forward(z), grad_a)
     assert relative_error(analytic, numerical) < FD_RTOL
+
+
+@st.composite
+def prelu_problems(draw):
+    """``(z, grad_a, slopes)``: ``z`` off the kink at 0, one slope per unit (any sign)."""
+    z, grad_a = draw(pre_activations(PReLU()))
+    slopes = draw(hnp.arrays(np.float64, (z.shape[1],), elements=st.floats(-1.0, 2.0)))
+    return z, grad_a, slopes
+
+
+@FD_SETTINGS
+@given(problem=prelu_problems())
+def test_prelu_with_per_unit_slopes_matches_finite_differences(problem):
+    z, grad_a, slopes = problem
+    act = PReLU()
+    forward = lambda x: act.forward(x, params=slopes)  # noqa: E731
+    a = forward(z)
+    # derivative and backward with respect to z, each unit with its own slope
+    numerical = (forward(z + FD_STEP) - forward(z - FD_STEP)) / (2 * FD_STEP)
+    assert relative_error(act.derivative(z, a, params=slopes), numerical) < FD_RTOL
+    numerical = numerical_gradient(lambda x: np.sum(grad_a * (forward(x) - a)), z)
+    assert relative_error(act.backward(z, a, grad_a, params=slopes), numerical) < FD_RTOL
+    # param_gradient: the gradient of <grad_a, forward(z)> with respect to the slopes
+    numerical = numerical_gradient(
+        lambda s: np.sum(grad_a * (act.forward(z, params=s) - a)), slopes)
+    analytic = act.param_gradient(z, a, grad_a, slopes)
+    assert analytic.shape == slopes.shape
+    assert relative_error(analytic, numerical) < FD_RTOL
+    # ... which is sum_i grad_a[i, j] * min(z[i, j], 0), summed over samples
+    assert_allclose(analytic, (grad_a * np.minimum(z, 0)).sum(axis=0), rtol=1e-12, atol=1e-300)
+
+
+def test_prelu_slopes_are_per_unit():
+    act = PReLU()
+    z = np.array([[-2.0, -2.0, 3.0], [4.0, -1.0, -5.0]])
+    slopes = np.array([0.5, -1.0, 0.1])
+    expected = np.array([[-1.0, 2.0, 3.0], [4.0, 1.0, -0.5]])
+    assert_allclose(act.forward(z, params=slopes), expected, rtol=1e-15)
+    assert_allclose(act.derivative(z, expected, params=slopes),
+                    [[0.5, -1.0, 1.0], [1.0, -1.0, 0.1]], rtol=1e-15)
+    grad_a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    # min(z, 0) weighted by grad_a, summed over the samples
+    assert_allclose(act.param_gradient(z, expected, grad_a, slopes), [-2.0, -9.0, -30.0])
+    # Without params every unit uses ``init``.
+    assert_allclose(PReLU(init=0.5).forward(z), np.where(z > 0, z, 0.5 * z), rtol=1e-15)
+    assert_array_equal(act.forward(z), act.forward(z, params=np.full(3, 0.25)))
+    assert_array_equal(PReLU().forward(np.array([[-2.0, 3.0]]), params=np.array([0.5, 0.5])),
+                       [[-1.0, 3.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_trainable_protocol(dtype):
+    act = PReLU(init=0.3)
+    assert act.trainable is True
+    assert act.n_params(7) == 7
+    init = act.init_params(4, dtype)
+    assert init.dtype == dtype and init.shape == (4,)
+    assert_array_equal(init, np.full(4, 0.3, dtype=dtype))
+    z, grad_a = _inputs(dtype)
+    slopes = np.linspace(-0.5, 1.5, z.shape[1]).astype(dtype)
+    a = act.forward(z, params=slopes)
+    assert a.dtype == dtype
+    assert act.derivative(z, a, params=slopes).dtype == dtype
+    assert act.backward(z, a, grad_a, params=slopes).dtype == dtype
+    grad_s = act.param_gradient(z, a, grad_a, slopes)
+    assert grad_s.dtype == dtype and grad_s.shape == slopes.shape
+    # out= buffers, in place over z and over grad_a, as the training loop uses them
+    out = np.full(slopes.shape, np.nan, dtype=dtype)
+    assert act.param_gradient(z, a, grad_a, slopes, out=out) is out
+    assert_allclose(out, grad_s, rtol=1e-6)
+    buffer = z.copy()
+    assert act.forward(buffer, out=buffer, params=slopes) is buffer
+    assert_array_equal(buffer, a)
+    expected = act.backward(z, a, grad_a, params=slopes)
+    buffer = grad_a.copy()
+    assert act.backward(z, a, buffer, out=buffer, params=slopes) is buffer
+    assert_array_equal(buffer, expected)
+    # The parameters themselves are never written.
+    assert_array_equal(slopes, np.linspace(-0.5, 1.5, z.shape[1]).astype(dtype))
+
+
+def test_only_prelu_is_trainable():
+    for act in BUILTINS:
+        assert bool(getattr(act, "trainable", False)) is isinstance(act, PReLU), act
 
 
 def test_softmax_has_no_elementwise_derivative():
@@ -246,6 +367,52 @@ def test_stable_over_the_whole_input_range(act, dtype):
         assert_allclose(a.sum(axis=1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_stable_with_per_unit_slopes(dtype):
+    z, grad_a = _extreme_inputs(dtype)
+    act = PReLU()
+    slopes = np.array([0.25, -0.5, 2.0, 0.0], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        a = act.forward(z, params=slopes)
+        derivative = act.derivative(z, a, params=slopes)
+        grad_z = act.backward(z, a, grad_a, params=slopes)
+        grad_s = act.param_gradient(z, a, grad_a, slopes)
+    for result in (a, derivative, grad_z, grad_s):
+        assert result.dtype == dtype
+        assert np.all(np.isfinite(result))
+    assert_array_equal(a, np.where(z > 0, z, slopes * z))
+
+
+# Limits at the ends of the input range, float32 and float64: (function, value at -1e4,
+# value at +1e4, derivative at -1e4, derivative at +1e4).
+ASYMPTOTES = [
+    (ELU(), -1.0, 1e4, 0.0, 1.0),
+    (ELU(alpha=0.5), -0.5, 1e4, 0.0, 1.0),
+    (SELU(), -SELU.SCALE * SELU.ALPHA, SELU.SCALE * 1e4, 0.0, SELU.SCALE),
+    (GELU(), 0.0, 1e4, 0.0, 1.0),
+    (GELU(approximate="tanh"), 0.0, 1e4, 0.0, 1.0),
+    (SiLU(), 0.0, 1e4, 0.0, 1.0),
+    (Softsign(), -1e4 / 10001, 1e4 / 10001, 1 / 10001**2, 1 / 10001**2),
+    (HardSigmoid(), 0.0, 1.0, 0.0, 0.0),
+    (Mish(), 0.0, 1e4, 0.0, 1.0),
+    (ReLU6(), 0.0, 6.0, 0.0, 0.0),
+    (PReLU(), -0.25e4, 1e4, 0.25, 1.0),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act, low, high, d_low, d_high", ASYMPTOTES,
+                         ids=[repr(case[0]) for case in ASYMPTOTES])
+def test_limits_at_the_ends_of_the_range(act, low, high, d_low, d_high, dtype):
+    z = np.array([[-1e4, 1e4]], dtype=dtype)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        a = act.forward(z)
+        derivative = act.derivative(z, a)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    assert_allclose(a, [[low, high]], rtol=rtol, atol=1e-30)
+    assert_allclose(derivative, [[d_low, d_high]], rtol=rtol, atol=1e-30)
+
+
 # -- 4. hand-checked values ----------------------------------------------------------------
 
 
@@ -314,6 +481,74 @@ def test_exp_is_capped_at_exp_raw_max():
                     rtol=1e-14)
 
 
+def _values_and_derivatives(act, z):
+    z = np.array([z], dtype=float)
+    a = act.forward(z)
+    return a[0], act.derivative(z, a)[0]
+
+
+def test_gelu_values():
+    # Phi(1) and Phi(-1) of the standard normal, phi(1) its density.
+    phi_1, cdf_1 = 0.24197072451914337, 0.8413447460685429
+    a, d = _values_and_derivatives(GELU(), [0.0, 1.0, -1.0])
+    assert_allclose(a, [0.0, cdf_1, -(1 - cdf_1)], rtol=1e-14, atol=0)
+    assert_allclose(d, [0.5, cdf_1 + phi_1, (1 - cdf_1) - phi_1], rtol=1e-14)
+    # tanh approximation: z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
+    u = np.sqrt(2 / np.pi) * (1 + 0.044715)
+    a, d = _values_and_derivatives(GELU(approximate="tanh"), [0.0, 1.0])
+    assert_allclose(a, [0.0, 0.5 * (1 + np.tanh(u))], rtol=1e-14)
+    assert a[1] == pytest.approx(0.8411919906082768, rel=1e-14)
+    assert d[0] == pytest.approx(0.5, rel=1e-14)
+    with pytest.raises(ValueError, match="approximate"):
+        GELU(approximate="sigmoid").forward(np.zeros((1, 1)))
+
+
+def test_elu_and_selu_values():
+    e = np.exp(-1.0)
+    a, d = _values_and_derivatives(ELU(), [-1.0, 0.0, 2.0])
+    assert_allclose(a, [e - 1, 0.0, 2.0], rtol=1e-15)
+    assert_allclose(d, [e, 1.0, 1.0], rtol=1e-15)
+    a, d = _values_and_derivatives(ELU(alpha=0.5), [-1.0, 2.0])
+    assert_allclose(a, [0.5 * (e - 1), 2.0], rtol=1e-15)
+    assert_allclose(d, [0.5 * e, 1.0], rtol=1e-15)
+    # The constants of Klambauer et al. (2017), to 20 digits.
+    assert SELU.ALPHA == pytest.approx(1.6732632423543772848, rel=1e-15)
+    assert SELU.SCALE == pytest.approx(1.0507009873554804934, rel=1e-15)
+    alpha, scale = 1.6732632423543772848, 1.0507009873554804934
+    a, d = _values_and_derivatives(SELU(), [-1.0, 1.0, 2.0])
+    assert_allclose(a, [scale * alpha * (e - 1), scale, 2 * scale], rtol=1e-14)
+    assert_allclose(d, [scale * alpha * e, scale, scale], rtol=1e-14)
+    assert a[1] == pytest.approx(1.05070099, rel=1e-8)
+
+
+def test_silu_softsign_and_mish_values():
+    s = 1 / (1 + np.exp(-1.0))
+    a, d = _values_and_derivatives(SiLU(), [0.0, 1.0, -1.0])
+    assert_allclose(a, [0.0, s, -(1 - s)], rtol=1e-15, atol=0)
+    assert_allclose(d, [0.5, s * (1 + (1 - s)), (1 - s) * (1 - s)], rtol=1e-14)
+    assert type(get_activation("swish")) is SiLU
+
+    a, d = _values_and_derivatives(Softsign(), [1.0, -3.0, 0.0])
+    assert_allclose(a, [0.5, -0.75, 0.0], rtol=1e-15)
+    assert_allclose(d, [0.25, 1 / 16, 1.0], rtol=1e-15)
+
+    # mish(1) = tanh(log(1 + e)) = ((1 + e)^2 - 1) / ((1 + e)^2 + 1); mish'(0) = tanh(log 2)
+    q = (1 + np.e) ** 2
+    a, d = _values_and_derivatives(Mish(), [0.0, 1.0])
+    assert_allclose(a, [0.0, (q - 1) / (q + 1)], rtol=1e-15, atol=0)
+    assert d[0] == pytest.approx(0.6, rel=1e-15)
+
+
+def test_hard_sigmoid_and_relu6_values():
+    # PyTorch's (and Keras 3's) definition: clip(z / 6 + 1/2, 0, 1), exactly 0 and 1 at -3, 3.
+    a, d = _values_and_derivatives(HardSigmoid(), [-3.0, 3.0, 0.0, 1.5, -4.0, 4.0, -1e4])
+    assert_array_equal(a, [0.0, 1.0, 0.5, 0.75, 0.0, 1.0, 0.0])
+    assert_allclose(d[2:], [1 / 6, 1 / 6, 0.0, 0.0, 0.0], rtol=1e-15)
+    a, d = _values_and_derivatives(ReLU6(), [-1.0, 0.5, 3.0, 6.0, 7.0])
+    assert_array_equal(a, [0.0, 0.5, 3.0, 6.0, 6.0])
+    assert_array_equal(d[[0, 1, 2, 4]], [0.0, 1.0, 1.0, 0.0])
+
+
 # -- 5. get_activation and parameter handling ----------------------------------------------
 
 EXPECTED_ALIASES = {
@@ -324,7 +559,17 @@ EXPECTED_ALIASES = {
     "tanh": Tanh,
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "gelu": GELU,
+    "silu": SiLU,
+    "swish": SiLU,
     "softplus": Softplus,
+    "softsign": Softsign,
+    "hard_sigmoid": HardSigmoid,
+    "mish": Mish,
+    "relu6": ReLU6,
     "softmax": Softmax,
     "exp": Exp,
     "exponential": Exp,
@@ -344,8 +589,8 @@ def test_get_activation_resolves_names(name, cls):
 
 
 def test_get_activation_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match="swish") as excinfo:
-        get_activation("swish")
+    with pytest.raises(ValueError, match="hard_swish") as excinfo:
+        get_activation("hard_swish")
     for name in EXPECTED_ALIASES:
         assert repr(name) in str(excinfo.value)
 
@@ -408,6 +653,11 @@ def test_reprs_are_readable():
     assert repr(Softmax()) == "Softmax()"
     assert repr(LeakyReLU()) == "LeakyReLU()"
     assert repr(LeakyReLU(negative_slope=0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(PReLU()) == "PReLU()"
+    assert repr(PReLU(init=0.1)) == "PReLU(init=0.1)"
+    assert repr(ELU(alpha=0.5)) == "ELU(alpha=0.5)"
+    assert repr(GELU(approximate="tanh")) == "GELU(approximate='tanh')"
+    assert repr(SiLU()) == "SiLU()"
 
 
 def test_get_params_and_set_params():
@@ -416,8 +666,18 @@ def test_get_params_and_set_params():
     assert act.set_params(negative_slope=0.3) is act
     assert act.get_params() == {"negative_slope": 0.3}
     assert_allclose(act.forward(np.array([[-2.0, 2.0]])), [[-0.6, 2.0]])
-    for other in (Identity(), Logistic(), Tanh(), ReLU(), Softplus(), Softmax(), Exp()):
+    for other in (Identity(), Logistic(), Tanh(), ReLU(), Softplus(), Softmax(), Exp(),
+                  SELU(), SiLU(), Softsign(), HardSigmoid(), Mish(), ReLU6()):
         assert other.get_params() == {}
+    assert PReLU().get_params() == {"init": 0.25}
+    assert ELU().get_params() == {"alpha": 1.0}
+    assert GELU().get_params() == {"approximate": "none"}
+    prelu = PReLU().set_params(init=0.5)
+    assert_array_equal(prelu.init_params(2, np.float64), [0.5, 0.5])
+    elu = ELU().set_params(alpha=2.0)
+    assert_allclose(elu.forward(np.array([[-1.0]])), [[2.0 * np.expm1(-1.0)]], rtol=1e-15)
+    gelu = GELU().set_params(approximate="tanh")
+    assert_allclose(gelu.forward(np.array([[1.0]])), [[0.8411919906082768]], rtol=1e-14)
     with pytest.raises(ValueError):
         LeakyReLU().set_params(slope=0.3)
 
@@ -484,3 +744,102 @@ def test_activation_missing_derivative_says_what_to_implement():
         OnlyForward().backward(z, z, z)
     with pytest.raises(NotImplementedError, match="forward"):
         Activation().forward(z)
+
+
+# -- 7. against PyTorch (an independent implementation), float64 ----------------------------
+
+# Our activation and the PyTorch function of (torch, x) it must equal. Softplus gets a
+# threshold far beyond the inputs (PyTorch's default, 20, returns x itself above it).
+TORCH_ACTIVATIONS = [
+    (Identity(), lambda torch, x: x * 1.0),
+    (Logistic(), lambda torch, x: torch.sigmoid(x)),
+    (Tanh(), lambda torch, x: torch.tanh(x)),
+    (ReLU(), lambda torch, x: torch.nn.functional.relu(x)),
+    (LeakyReLU(), lambda torch, x: torch.nn.functional.leaky_relu(x)),
+    (LeakyReLU(negative_slope=0.2), lambda torch, x: torch.nn.functional.leaky_relu(x, 0.2)),
+    (ELU(), lambda torch, x: torch.nn.functional.elu(x)),
+    (ELU(alpha=0.5), lambda torch, x: torch.nn.functional.elu(x, alpha=0.5)),
+    (SELU(), lambda torch, x: torch.nn.functional.selu(x)),
+    (GELU(), lambda torch, x: torch.nn.functional.gelu(x)),
+    (GELU(approximate="tanh"),
+     lambda torch, x: torch.nn.functional.gelu(x, approximate="tanh")),
+    (SiLU(), lambda torch, x: torch.nn.functional.silu(x)),
+    (Softplus(), lambda torch, x: torch.nn.functional.softplus(x, threshold=1e3)),
+    (Softsign(), lambda torch, x: torch.nn.functional.softsign(x)),
+    # F.hardsigmoid's backward rounds 1/6 to float32; see the test after this one.
+    (HardSigmoid(), lambda torch, x: torch.clamp(x / 6 + 0.5, 0.0, 1.0)),
+    (Mish(), lambda torch, x: torch.nn.functional.mish(x)),
+    (ReLU6(), lambda torch, x: torch.nn.functional.relu6(x)),
+    (Softmax(), lambda torch, x: torch.softmax(x, dim=1)),
+    (Exp(), lambda torch, x: torch.exp(x)),
+]
+TORCH_RTOL = 1e-12
+
+
+def test_torch_table_covers_every_activation():
+    assert {type(act) for act, _ in TORCH_ACTIVATIONS} == set(ACTIVATION_ALIASES.values()) - {
+        PReLU}  # PReLU has its own test, with per-unit weights
+
+
+def _torch_inputs(act, seed=0, shape=(40, 5)):
+    """Float64 inputs over [-8, 8] (both kinks of ReLU6 and hard sigmoid inside), moved off
+    the kinks, and a random upstream gradient."""
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(-8.0, 8.0, size=shape)
+    for kink in KINKS.get(type(act), ()):
+        near = np.abs(z - kink) < 1e-3
+        z[near] = kink + np.where(z[near] < kink, -1e-2, 1e-2)
+    return z, rng.standard_normal(shape)
+
+
+@pytest.mark.parametrize("act, torch_fn", TORCH_ACTIVATIONS,
+                         ids=[repr(case[0]) for case in TORCH_ACTIVATIONS])
+def test_forward_and_vjp_match_torch(act, torch_fn):
+    torch = pytest.importorskip("torch")
+    z, grad_a = _torch_inputs(act)
+    x = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    y = torch_fn(torch, x)
+    (grad_x,) = torch.autograd.grad(y, x, grad_outputs=torch.tensor(grad_a))
+    a = act.forward(z)
+    assert relative_error(a, y.detach().numpy()) < TORCH_RTOL
+    assert relative_error(act.backward(z, a, grad_a), grad_x.numpy()) < TORCH_RTOL
+    if act.elementwise:
+        # The Jacobian is diagonal: a unit upstream gradient gives the derivative itself.
+        (ones_x,) = torch.autograd.grad(torch_fn(torch, x), x,
+                                        grad_outputs=torch.ones_like(x))
+        assert relative_error(act.derivative(z, a), ones_x.numpy()) < TORCH_RTOL
+
+
+def test_hard_sigmoid_matches_torch_hardsigmoid():
+    # The same function as F.hardsigmoid; its backward in float64 multiplies by 1/6 rounded
+    # to float32 (a relative error of 3e-8), so the table above differentiates PyTorch's
+    # definition clamp(x / 6 + 1/2, 0, 1) instead, which is exact.
+    torch = pytest.importorskip("torch")
+    act = HardSigmoid()
+    z, grad_a = _torch_inputs(act, seed=1)
+    x = torch.tensor(z, requires_grad=True)
+    y = torch.nn.functional.hardsigmoid(x)
+    (grad_x,) = torch.autograd.grad(y, x, grad_outputs=torch.tensor(grad_a))
+    a = act.forward(z)
+    assert relative_error(a, y.detach().numpy()) < TORCH_RTOL
+    assert relative_error(act.backward(z, a, grad_a), grad_x.numpy()) < 1e-7
+    assert np.any(a == 0.0) and np.any(a == 1.0) and np.any((a > 0) & (a < 1))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_prelu_with_per_unit_weights_matches_torch(seed):
+    torch = pytest.importorskip("torch")
+    act = PReLU()
+    z, grad_a = _torch_inputs(act, seed=seed)
+    slopes = np.random.default_rng(seed + 10).uniform(-0.5, 1.5, size=z.shape[1])
+    x = torch.tensor(z, requires_grad=True)
+    weight = torch.tensor(slopes, requires_grad=True)  # num_parameters = n_units (dim 1)
+    y = torch.nn.functional.prelu(x, weight)
+    y.backward(torch.tensor(grad_a))
+    a = act.forward(z, params=slopes)
+    assert relative_error(a, y.detach().numpy()) < TORCH_RTOL
+    assert relative_error(act.backward(z, a, grad_a, params=slopes), x.grad.numpy()) < TORCH_RTOL
+    grad_s = act.param_gradient(z, a, grad_a, slopes)
+    assert relative_error(grad_s, weight.grad.numpy()) < TORCH_RTOL
+    # PyTorch's default initial slope is ours too.
+    assert torch.nn.PReLU().weight.item() == PReLU().init

@@ -4,8 +4,10 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknnloss import MLPClassifier, MLPRegressor
-from sknnloss.activations import LeakyReLU
-from sknnloss.losses import AbsoluteError, BinaryCrossEntropy
+from sknnloss.activations import GELU, LeakyReLU, PReLU
+from sknnloss.losses import AbsoluteError, BinaryCrossEntropy, Huber, Quantile
+
+from .user_defined import PseudoHuber, ScaledTanh
 
 # max_iter as in scikit-learn's own check configuration of its MLPs (100). Every solver is
 # covered; bfgs keeps a dense n_params x n_params matrix, hence its smaller hidden layer.
@@ -30,6 +32,21 @@ ESTIMATORS = [
     MLPRegressor(loss="mse", output_activation="linear", activation="softplus", max_iter=100),
     MLPRegressor(loss=AbsoluteError(), activation="leaky_relu", solver="lbfgs", max_iter=100),
     MLPRegressor(activation="sigmoid", output_activation="tanh", solver="cg", max_iter=100),
+    # The catalogue: a trainable activation, newer activations and losses, margin heads with
+    # and without probabilities, label smoothing.
+    MLPClassifier(activation=PReLU(), solver="lbfgs", max_iter=100),
+    MLPRegressor(activation="prelu", max_iter=100),
+    MLPClassifier(activation=GELU(approximate="tanh"), loss="modified_huber", max_iter=100),
+    MLPClassifier(activation="selu", loss="categorical_hinge", solver="lbfgs", max_iter=100),
+    MLPClassifier(activation="mish", loss="focal", max_iter=100),
+    MLPClassifier(activation="elu", loss=BinaryCrossEntropy(label_smoothing=0.1),
+                  solver="lbfgs", max_iter=100),
+    MLPRegressor(activation="silu", loss=Huber(delta=0.5), solver="lbfgs", max_iter=100),
+    MLPRegressor(activation="softsign", loss=Quantile(quantile=0.5), max_iter=100),
+    # User-defined objects, written as the docs describe.
+    MLPClassifier(activation=ScaledTanh(scale=3.0), solver="lbfgs", max_iter=100),
+    MLPRegressor(activation=ScaledTanh(), loss=PseudoHuber(delta=2.0), solver="lbfgs",
+                 max_iter=100),
 ]
 
 

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
-from scipy.special import xlogy
+from scipy.special import ndtr, xlogy
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -17,7 +17,14 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sknnloss import MLPClassifier, MLPRegressor
 from sknnloss._network import Network, Objective
-from sknnloss.activations import ACTIVATION_ALIASES, LeakyReLU, Softmax, get_activation
+from sknnloss.activations import (
+    ACTIVATION_ALIASES,
+    LeakyReLU,
+    PReLU,
+    Softmax,
+    Tanh,
+    get_activation,
+)
 from sknnloss.losses import LOSS_ALIASES, get_loss
 
 N_SAMPLES = 7
@@ -39,6 +46,10 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+# SELU's constants from Klambauer et al. (2017).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
 REF_ACTIVATIONS = {
     "identity": lambda z: z,
     "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
@@ -48,8 +59,34 @@ REF_ACTIVATIONS = {
     "softplus": lambda z: np.log1p(np.exp(z)),
     "exp": np.exp,
     "softmax": _softmax,
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
+    "selu": lambda z: SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0))),
+    "gelu": lambda z: z * ndtr(z),  # z times the standard normal CDF
+    "silu": lambda z: z / (1.0 + np.exp(-z)),
+    "softsign": lambda z: z / (1.0 + np.abs(z)),
+    "hard_sigmoid": lambda z: np.clip(z / 6.0 + 0.5, 0.0, 1.0),
+    "mish": lambda z: z * np.tanh(np.log1p(np.exp(z))),
+    "relu6": lambda z: np.minimum(np.maximum(z, 0.0), 6.0),
+    # PReLU: one trained slope per unit, passed in (see ref_forward).
+    "prelu": lambda z, slopes: np.where(z > 0, z, slopes * z),
 }
-KINKED_ACTIVATIONS = {"relu", "leaky_relu"}
+TRAINABLE = {"prelu"}
+# Where each hidden activation (or its first or second derivative: a central difference across
+# a jump of either is too inaccurate for the 1e-6 check) is not smooth.
+KINKS = {
+    "relu": (0.0,),
+    "leaky_relu": (0.0,),
+    "prelu": (0.0,),
+    "elu": (0.0,),
+    "selu": (0.0,),
+    "softsign": (0.0,),
+    "hard_sigmoid": (-3.0, 3.0),
+    "relu6": (0.0, 6.0),
+}
+# Weight scales (of the normal draws in make_problem) large enough that the pre-activations
+# reach the saturated regions of the piecewise-linear activations, small enough that exp stays
+# moderate.
+HIDDEN_SCALE = {"exp": 0.3, "hard_sigmoid": 2.5, "relu6": 3.0}
 
 
 def ref_pointwise_loss(loss_name, y, p):
@@ -69,6 +106,30 @@ def ref_pointwise_loss(loss_name, y, p):
     if loss_name == "hinge":
         t = np.where(y > 0, 1.0, -1.0)
         return np.maximum(0.0, 1.0 - t * p).sum(axis=1)
+    if loss_name == "huber":  # delta = 1
+        r = np.abs(p - y)
+        return np.where(r <= 1.0, 0.5 * r**2, r - 0.5).sum(axis=1)
+    if loss_name == "quantile":  # q = 1/2: half the absolute error
+        return (0.5 * np.abs(y - p)).sum(axis=1)
+    if loss_name == "log_cosh":
+        return np.log(np.cosh(p - y)).sum(axis=1)
+    if loss_name == "gamma":  # half the Gamma deviance
+        return (np.log(p / y) + y / p - 1.0).sum(axis=1)
+    if loss_name == "tweedie":  # power 3/2: half the deviance, 0 at p = y
+        return (2.0 * y / np.sqrt(p) + 2.0 * np.sqrt(p) - 4.0 * np.sqrt(y)).sum(axis=1)
+    if loss_name == "focal":  # gamma = 2
+        return -(y * (1 - p) ** 2 * np.log(p) + (1 - y) * p**2 * np.log(1 - p)).sum(axis=1)
+    if loss_name == "squared_hinge":
+        t = np.where(y > 0, 1.0, -1.0)
+        return (np.maximum(0.0, 1.0 - t * p) ** 2).sum(axis=1)
+    if loss_name == "modified_huber":
+        z = np.where(y > 0, 1.0, -1.0) * p
+        return np.where(z >= -1, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z).sum(axis=1)
+    if loss_name == "categorical_hinge":  # one-hot y: the best other score against the target
+        others = np.where(y > 0, -np.inf, p).max(axis=1)
+        return np.maximum(0.0, 1.0 + others - (y * p).sum(axis=1))
+    if loss_name == "kl_divergence":
+        return (xlogy(y, y) - xlogy(y, p)).sum(axis=1)
     raise AssertionError(loss_name)
 
 
@@ -76,8 +137,14 @@ def ref_shapes(layer_units):
     return list(zip(layer_units[:-1], layer_units[1:]))
 
 
-def ref_unpack(params, layer_units):
-    """scikit-learn's packing: all coefficient matrices (C order), then all intercepts."""
+def ref_n_act_params(layer_units, hidden):
+    """One trained slope per hidden unit for PReLU, nothing for the others."""
+    return sum(layer_units[1:-1]) if hidden in TRAINABLE else 0
+
+
+def ref_unpack(params, layer_units, hidden=None):
+    """scikit-learn's packing: all coefficient matrices (C order), then all intercepts (then,
+    for a trainable hidden activation, its parameters: see ref_slopes)."""
     coefs, intercepts, start = [], [], 0
     for fan_in, fan_out in ref_shapes(layer_units):
         coefs.append(params[start:start + fan_in * fan_out].reshape(fan_in, fan_out))
@@ -85,19 +152,34 @@ def ref_unpack(params, layer_units):
     for _, fan_out in ref_shapes(layer_units):
         intercepts.append(params[start:start + fan_out])
         start += fan_out
-    assert start == params.size
+    assert start + ref_n_act_params(layer_units, hidden) == params.size
     return coefs, intercepts
+
+
+def ref_slopes(params, layer_units):
+    """PReLU's slopes: after every coefficient and intercept, hidden layer by hidden layer."""
+    start = sum(i * o + o for i, o in ref_shapes(layer_units))
+    slopes = []
+    for units in layer_units[1:-1]:
+        slopes.append(params[start:start + units])
+        start += units
+    assert start == params.size
+    return slopes
 
 
 def ref_forward(params, X, layer_units, hidden, output):
     """Hand-written forward pass; returns (pre-activations of hidden layers, raw, y_pred)."""
-    coefs, intercepts = ref_unpack(params, layer_units)
+    coefs, intercepts = ref_unpack(params, layer_units, hidden)
+    slopes = ref_slopes(params, layer_units) if hidden in TRAINABLE else None
     a = np.asarray(X.toarray() if sparse.issparse(X) else X)
     zs = []
-    for coef, intercept in zip(coefs[:-1], intercepts[:-1]):
+    for i, (coef, intercept) in enumerate(zip(coefs[:-1], intercepts[:-1])):
         z = a @ coef + intercept
         zs.append(z)
-        a = REF_ACTIVATIONS[hidden](z)
+        if hidden in TRAINABLE:
+            a = REF_ACTIVATIONS[hidden](z, slopes[i])
+        else:
+            a = REF_ACTIVATIONS[hidden](z)
     raw = a @ coefs[-1] + intercepts[-1]
     return zs, raw, REF_ACTIVATIONS[output](raw)
 
@@ -158,21 +240,59 @@ def _targets(loss_name, rng, raw, y_pred):
         return y
     if loss_name == "sparse_categorical_crossentropy":
         return rng.randint(k, size=n).astype(np.intp)
-    if loss_name == "hinge":
+    if loss_name in ("hinge", "squared_hinge", "modified_huber", "focal"):
         return (rng.uniform(size=(n, k)) < 0.5).astype(float)
+    if loss_name == "huber":
+        # Residuals in both the quadratic (|r| < 1) and the linear (|r| > 1) part.
+        sign = np.where(rng.uniform(size=(n, k)) < 0.5, -1.0, 1.0)
+        size = np.where(rng.uniform(size=(n, k)) < 0.5, rng.uniform(0.1, 0.8, size=(n, k)),
+                        rng.uniform(1.2, 2.5, size=(n, k)))
+        return y_pred + sign * size
+    if loss_name == "quantile":
+        sign = np.where(rng.uniform(size=(n, k)) < 0.5, -1.0, 1.0)
+        return y_pred + sign * rng.uniform(0.5, 2.0, size=(n, k))
+    if loss_name == "log_cosh":
+        return rng.normal(scale=2.0, size=(n, k))
+    if loss_name == "gamma":
+        return rng.uniform(0.2, 3.0, size=(n, k))
+    if loss_name == "tweedie":  # exact zeros and positive amounts
+        return np.where(rng.uniform(size=(n, k)) < 0.3, 0.0, rng.gamma(2.0, 1.0, size=(n, k)))
+    if loss_name == "categorical_hinge":
+        return np.eye(k)[rng.randint(k, size=n)]
+    if loss_name == "kl_divergence":
+        return rng.dirichlet(np.ones(k), size=n)
     raise AssertionError(loss_name)
 
 
 def _is_kink_free(loss_name, hidden, zs, raw, y_pred, y):
-    if hidden in KINKED_ACTIVATIONS and min(np.abs(z).min() for z in zs) < KINK_MARGIN:
+    for kink in KINKS.get(hidden, ()):
+        if min(np.abs(z - kink).min() for z in zs) < KINK_MARGIN:
+            return False
+    if loss_name in ("absolute_error", "quantile") and np.abs(y_pred - y).min() < KINK_MARGIN:
         return False
-    if loss_name == "absolute_error" and np.abs(y_pred - y).min() < KINK_MARGIN:
+    if loss_name == "huber" and np.abs(np.abs(y_pred - y) - 1.0).min() < KINK_MARGIN:
         return False
-    if loss_name == "hinge":
+    if loss_name in ("hinge", "squared_hinge", "modified_huber"):
         margin = np.where(y > 0, 1.0, -1.0) * y_pred
         active = margin < 1
-        # Stay away from the kink, and have both active and inactive terms.
-        if np.abs(margin - 1).min() < KINK_MARGIN or active.sum() < 2 or (~active).sum() < 2:
+        # Stay away from the kinks, and have both active and inactive terms.
+        kinks = (1.0, -1.0) if loss_name == "modified_huber" else (1.0,)
+        if min(np.abs(margin - kink).min() for kink in kinks) < KINK_MARGIN:
+            return False
+        if active.sum() < 2 or (~active).sum() < 2:
+            return False
+    if loss_name == "categorical_hinge":
+        others = np.sort(np.where(y > 0, -np.inf, y_pred), axis=1)
+        target = (y * y_pred).sum(axis=1)
+        margin = 1.0 + others[:, -1] - target
+        # No margin of 0 and no tie for the best other score. The implementation takes Keras'
+        # masked maximum of (1 - y) * scores, in which the target's own entry is a 0: keep the
+        # best other score and the margin against that 0 away from 0 too.
+        keras_margin = 1.0 + np.maximum(others[:, -1], 0.0) - target
+        if min(np.abs(margin).min(), (others[:, -1] - others[:, -2]).min(),
+               np.abs(others[:, -1]).min(), np.abs(keras_margin).min()) < KINK_MARGIN:
+            return False
+        if (margin > 0).sum() < 2:  # (a softmax output keeps every sample active)
             return False
     return True
 
@@ -185,7 +305,10 @@ def make_problem(hidden, output, loss_name, n_outputs, weighted, scale=0.6, out_
         layer_units = [N_FEATURES, *HIDDEN, n_outputs]
         n_params = sum(i * o + o for i, o in ref_shapes(layer_units))
         params = rng.normal(scale=scale, size=n_params)
-        coefs, intercepts = ref_unpack(params, layer_units)
+        if hidden in TRAINABLE:
+            # A nontrivial slope per unit (of either sign), after the intercepts.
+            params = np.concatenate([params, rng.uniform(-0.5, 1.5, size=sum(HIDDEN))])
+        coefs, intercepts = ref_unpack(params, layer_units, hidden)
         coefs[-1] *= out_scale
         intercepts[-1] *= out_scale
         X = rng.normal(size=(n_samples, N_FEATURES))
@@ -208,17 +331,18 @@ def check_gradient(hidden, output, loss_name, fused, n_outputs, weighted, alpha=
     network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, hidden, output)
     objective = Objective(network, get_loss(loss_name), alpha, fused)
     value, grad = objective.loss_gradient(params, X, y, sw)
-
-    expected = ref_objective_value(params, X, y, sw, layer_units, hidden, output, loss_name,
-                                   alpha)
-    assert value == pytest.approx(expected, rel=1e-10, abs=1e-12)
     assert grad.shape == params.shape and grad.dtype == np.float64
     assert np.all(np.isfinite(grad))
 
+    # The gradient is the derivative of the objective's own value ...
     grad_fd = fd_gradient(objective, params, X, y, sw)
     assert np.linalg.norm(grad) > 1e-3  # a non-trivial check
     err = rel_error(grad, grad_fd)
     assert err < GRAD_RTOL, f"relative gradient error {err:.3g}"
+    # ... and that value is the textbook one.
+    expected = ref_objective_value(params, X, y, sw, layer_units, hidden, output, loss_name,
+                                   alpha)
+    assert value == pytest.approx(expected, rel=1e-10, abs=1e-12)
     return objective, params, X, y, sw
 
 
@@ -235,15 +359,97 @@ def test_hidden_activation_list_is_complete():
     classes = {ACTIVATION_ALIASES[n] for n in ACTIVATION_ALIASES} - {Softmax}
     assert {ACTIVATION_ALIASES[n] for n in HIDDEN_ACTIVATIONS} == classes
     assert set(HIDDEN_ACTIVATIONS) == {
-        "identity", "logistic", "tanh", "relu", "leaky_relu", "softplus", "exp"}
+        "identity", "logistic", "tanh", "relu", "leaky_relu", "softplus", "exp",
+        "prelu", "elu", "selu", "gelu", "silu", "softsign", "hard_sigmoid", "mish", "relu6"}
+    assert TRAINABLE == {n for n in HIDDEN_ACTIVATIONS
+                         if getattr(get_activation(n), "trainable", False)}
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("hidden", HIDDEN_ACTIVATIONS)
 def test_gradient_every_hidden_activation(hidden, weighted):
-    # exp hidden layers get small weights so that the activations stay moderate.
-    scale = 0.3 if hidden == "exp" else 0.6
-    check_gradient(hidden, "identity", "squared_error", True, 2, weighted, scale=scale)
+    scale = HIDDEN_SCALE.get(hidden, 0.6)
+    objective, params, X, _, _ = check_gradient(hidden, "identity", "squared_error", True, 2,
+                                                weighted, scale=scale)
+    zs, _, _ = ref_forward(params, X, objective.network.layer_units, hidden, "identity")
+    z = np.concatenate([z.ravel() for z in zs])
+    kinks = KINKS.get(hidden, ())
+    if kinks:
+        # Pre-activations on every side of every kink: each piece is exercised.
+        edges = np.concatenate([[-np.inf], kinks, [np.inf]])
+        assert all(np.any((z > lo) & (z < hi)) for lo, hi in zip(edges[:-1], edges[1:]))
+
+
+def test_gradient_prelu_slopes_are_in_the_flat_vector():
+    # The slopes follow the intercepts; their gradient entries match finite differences too
+    # (check_gradient checks the whole vector) and are nonzero, and L2 leaves them alone.
+    objective, params, X, y, sw = check_gradient("prelu", "identity", "squared_error", True, 2,
+                                                 True)
+    network = objective.network
+    layer_units = network.layer_units
+    n_weights = sum(i * o + o for i, o in ref_shapes(layer_units))
+    assert network.n_params == params.size == n_weights + sum(HIDDEN)
+    views = network.unpack_activation_params(params)
+    for view, expected in zip(views, ref_slopes(params, layer_units)):
+        assert np.shares_memory(view, params)
+        np.testing.assert_array_equal(view, expected)
+    assert len(set(np.round(params[n_weights:], 12))) == sum(HIDDEN)  # nontrivial slopes
+    _, grad = objective.loss_gradient(params, X, y, sw)
+    slope_grads = network.unpack_activation_params(grad)
+    # A slope gets a gradient exactly when its unit has a negative pre-activation somewhere.
+    zs, _, _ = ref_forward(params, X, layer_units, "prelu", "identity")
+    for g, z in zip(slope_grads, zs):
+        np.testing.assert_array_equal(g != 0, (z < 0).any(axis=0))
+    assert np.count_nonzero(grad[n_weights:]) >= sum(HIDDEN) // 2
+    # by hand: d/dslope_j = sum_i grad_a[i, j] * min(z[i, j], 0); the penalty adds nothing
+    _, grad0 = Objective(network, get_loss("squared_error"), 0.0, True).loss_gradient(
+        params, X, y, sw)
+    np.testing.assert_array_equal(grad[n_weights:], grad0[n_weights:])
+    value, _ = objective.loss_gradient(params, X, y, sw)
+    bumped = params.copy()
+    bumped[n_weights:] *= 3.0  # the penalty ignores the slopes' size
+    value_b = objective.loss_gradient(bumped, X, y, sw)[0]
+    value0_b = Objective(network, get_loss("squared_error"), 0.0, True).loss_gradient(
+        bumped, X, y, sw)[0]
+    value0 = Objective(network, get_loss("squared_error"), 0.0, True).loss_gradient(
+        params, X, y, sw)[0]
+    assert value_b - value0_b == pytest.approx(value - value0, rel=1e-12)
+
+
+def test_gradient_prelu_mixed_with_other_layers():
+    # PReLU in some hidden layers only: each has its own slope segment, in layer order.
+    rng = np.random.RandomState(0)
+    layer_units = [N_FEATURES, 4, 3, 3, 2]
+    acts = [PReLU(), Tanh(), PReLU()]
+    network = Network(layer_units, acts, get_activation("identity"))
+    n_weights = sum(i * o + o for i, o in ref_shapes(layer_units))
+    assert network.n_params == n_weights + 4 + 3
+    assert network.activation_param_slices == [(n_weights, n_weights + 4), None,
+                                               (n_weights + 4, n_weights + 7)]
+    params = rng.normal(scale=0.7, size=network.n_params)
+    params[n_weights:] = rng.uniform(-0.5, 1.5, size=7)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    y = rng.normal(size=(N_SAMPLES, 2))
+    sw = rng.uniform(0.2, 3.0, size=N_SAMPLES)
+    # the forward pass by hand
+    coefs, intercepts = network.unpack(params)
+    s1, s3 = params[n_weights:n_weights + 4], params[n_weights + 4:]
+    z1 = X @ coefs[0] + intercepts[0]
+    z2 = np.where(z1 > 0, z1, s1 * z1) @ coefs[1] + intercepts[1]
+    z3 = np.tanh(z2) @ coefs[2] + intercepts[2]
+    raw = np.where(z3 > 0, z3, s3 * z3) @ coefs[3] + intercepts[3]
+    assert min(np.abs(z1).min(), np.abs(z3).min()) > KINK_MARGIN
+    np.testing.assert_allclose(network.forward(params, X)[0], raw, rtol=1e-12)
+    objective = Objective(network, get_loss("squared_error"), ALPHA, True)
+    value, grad = objective.loss_gradient(params, X, y, sw)
+    expected = np.average(0.5 * ((raw - y) ** 2).sum(axis=1), weights=sw) + ALPHA / (
+        2 * sw.sum()) * float(params[:network.n_coef] @ params[:network.n_coef])
+    assert value == pytest.approx(expected, rel=1e-12)
+    assert rel_error(grad, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
+    # A slope gets a gradient exactly when its unit has a negative pre-activation somewhere.
+    np.testing.assert_array_equal(grad[n_weights:n_weights + 4] != 0, (z1 < 0).any(axis=0))
+    np.testing.assert_array_equal(grad[n_weights + 4:] != 0, (z3 < 0).any(axis=0))
+    assert np.count_nonzero(grad[n_weights:]) >= 4
 
 
 @pytest.mark.parametrize("hidden", ["relu", "leaky_relu", "tanh"])
@@ -268,7 +474,21 @@ CANONICAL = [
     ("categorical_crossentropy", "softmax", 3),
     ("sparse_categorical_crossentropy", "softmax", 3),
     ("hinge", "identity", 2),
+    ("huber", "identity", 2),
+    ("quantile", "identity", 2),
+    ("log_cosh", "identity", 2),
+    ("gamma", "exp", 2),
+    ("tweedie", "exp", 2),
+    ("focal", "logistic", 2),
+    ("squared_hinge", "identity", 2),
+    ("modified_huber", "identity", 2),
+    ("categorical_hinge", "identity", 3),
+    ("kl_divergence", "softmax", 3),
 ]
+# Identity outputs of margin losses get larger output weights, which spread the margins on
+# both sides of their kinks.
+OUT_SCALE = {"hinge": 3.0, "squared_hinge": 3.0, "modified_huber": 3.0,
+             "categorical_hinge": 3.0}
 
 
 def test_canonical_table_covers_every_loss():
@@ -281,8 +501,8 @@ def test_canonical_table_covers_every_loss():
 @pytest.mark.parametrize("loss_name, output, n_outputs", CANONICAL,
                          ids=[c[0] for c in CANONICAL])
 def test_gradient_every_loss_canonical_fused(loss_name, output, n_outputs, weighted):
-    out_scale = 3.0 if loss_name == "hinge" else 1.0  # spread the margins around 1
-    check_gradient("tanh", output, loss_name, True, n_outputs, weighted, out_scale=out_scale)
+    check_gradient("tanh", output, loss_name, True, n_outputs, weighted,
+                   out_scale=OUT_SCALE.get(loss_name, 1.0))
 
 
 NON_CANONICAL = [
@@ -297,6 +517,19 @@ NON_CANONICAL = [
     ("poisson", "softplus", 2),
     ("poisson", "exp", 2),  # canonical pair, unfused path
     ("hinge", "tanh", 2),
+    ("huber", "tanh", 2),
+    ("quantile", "softplus", 2),
+    ("log_cosh", "logistic", 2),
+    ("gamma", "softplus", 2),
+    ("tweedie", "softplus", 2),
+    ("gamma", "exp", 2),  # canonical pair, unfused path
+    ("focal", "logistic", 2),  # canonical pair, unfused path
+    ("focal", "softmax", 3),
+    ("squared_hinge", "tanh", 2),
+    ("modified_huber", "tanh", 2),
+    ("categorical_hinge", "softmax", 3),
+    ("kl_divergence", "softmax", 3),  # canonical pair, unfused path
+    ("kl_divergence", "logistic", 3),
 ]
 
 
@@ -304,15 +537,16 @@ NON_CANONICAL = [
 @pytest.mark.parametrize("loss_name, output, n_outputs", NON_CANONICAL,
                          ids=[f"{c[0]}-{c[1]}" for c in NON_CANONICAL])
 def test_gradient_non_canonical_unfused(loss_name, output, n_outputs, weighted):
-    if loss_name == "hinge":
-        # tanh(raw) < 1, so every hinge term is active: no kink to cross.
+    if output == "tanh" and loss_name in ("hinge", "squared_hinge", "modified_huber"):
+        # |tanh(raw)| < 1, so every margin is in (-1, 1): every term is active and on the
+        # same piece (no kink to cross, and no inactive term to ask for).
         params, X, y, sw, layer_units = make_problem("tanh", output, "binary_crossentropy",
                                                      n_outputs, weighted)
         network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, "tanh", output)
-        objective = Objective(network, get_loss("hinge"), ALPHA, False)
+        objective = Objective(network, get_loss(loss_name), ALPHA, False)
         value, grad = objective.loss_gradient(params, X, y, sw)
         assert value == pytest.approx(ref_objective_value(
-            params, X, y, sw, layer_units, "tanh", output, "hinge", ALPHA), rel=1e-10)
+            params, X, y, sw, layer_units, "tanh", output, loss_name, ALPHA), rel=1e-10)
         assert rel_error(grad, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
         return
     check_gradient("tanh", output, loss_name, False, n_outputs, weighted)
@@ -322,7 +556,7 @@ def test_gradient_non_canonical_unfused(loss_name, output, n_outputs, weighted):
 @pytest.mark.parametrize("loss_name, output, n_outputs", CANONICAL,
                          ids=[c[0] for c in CANONICAL])
 def test_fused_equals_composed_for_canonical_pairs(loss_name, output, n_outputs, weighted):
-    out_scale = 3.0 if loss_name == "hinge" else 1.0
+    out_scale = OUT_SCALE.get(loss_name, 1.0)
     params, X, y, sw, _ = make_problem("tanh", output, loss_name, n_outputs, weighted,
                                        out_scale=out_scale)
     network, _ = make_network(N_FEATURES, HIDDEN, n_outputs, "tanh", output)
@@ -551,6 +785,65 @@ def test_initialize_float32():
         np.testing.assert_array_equal(c, rc.astype(np.float32))
         np.testing.assert_array_equal(b, rb.astype(np.float32))
         assert np.all(np.abs(c) <= np.float32(bound))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_initialize_puts_prelu_init_into_its_slopes_without_random_draws(dtype):
+    layer_units = [5, 7, 4, 3]
+    network = Network(layer_units, [PReLU(init=0.1), PReLU(init=-0.3)],
+                      get_activation("softmax"))
+    n_weights = sum(i * o + o for i, o in ref_shapes(layer_units))
+    assert network.n_params == n_weights + 7 + 4
+    rs = np.random.RandomState(42)
+    params = network.initialize(rs, dtype)
+    assert params.dtype == dtype and params.shape == (network.n_params,)
+    # The weights are scikit-learn's Glorot draws for the same seed (factor 6, as for relu) ...
+    ref_coefs, ref_intercepts, _ = _reference_init(42, layer_units, "relu")
+    coefs, intercepts = network.unpack(params)
+    for got, want in zip(coefs + intercepts, ref_coefs + ref_intercepts):
+        np.testing.assert_array_equal(got, want.astype(dtype))
+    # ... the slopes are the init values ...
+    slopes = network.unpack_activation_params(params)
+    np.testing.assert_array_equal(slopes[0], np.full(7, 0.1, dtype=dtype))
+    np.testing.assert_array_equal(slopes[1], np.full(4, -0.3, dtype=dtype))
+    np.testing.assert_array_equal(params[n_weights:], np.r_[np.full(7, 0.1), np.full(4, -0.3)]
+                                  .astype(dtype))
+    # ... and no random number went into them: the generator stands where it would after
+    # initialising the same network with ReLU.
+    relu_rs = np.random.RandomState(42)
+    relu_params = Network(layer_units, [get_activation("relu")] * 2,
+                          get_activation("softmax")).initialize(relu_rs, dtype)
+    np.testing.assert_array_equal(params[:n_weights], relu_params)
+    assert rs.random_sample() == relu_rs.random_sample()
+
+
+def test_initialize_mixed_trainable_layers():
+    layer_units = [5, 7, 4, 3]
+    network = Network(layer_units, [get_activation("tanh"), PReLU(init=0.4)],
+                      get_activation("identity"))
+    n_weights = sum(i * o + o for i, o in ref_shapes(layer_units))
+    assert network.activation_param_slices == [None, (n_weights, n_weights + 4)]
+    params = network.initialize(np.random.RandomState(0), np.float64)
+    views = network.unpack_activation_params(params)
+    assert views[0] is None
+    np.testing.assert_array_equal(views[1], np.full(4, 0.4))
+    assert np.shares_memory(views[1], params)
+    ref_coefs, ref_intercepts, _ = _reference_init(0, layer_units, "tanh")
+    np.testing.assert_array_equal(
+        params[:n_weights], np.concatenate([c.ravel() for c in ref_coefs] + ref_intercepts))
+
+
+def test_trainable_output_activation_is_rejected():
+    with pytest.raises(ValueError, match="hidden"):
+        Network([3, 4, 2], [get_activation("relu")], PReLU())
+    with pytest.raises(ValueError, match="hidden"):
+        Network([3, 2], [], get_activation("prelu"))
+    # A trainable *hidden* activation is fine, and a network without one has no slopes.
+    assert Network([3, 4, 2], [PReLU()], get_activation("identity")).n_params == 3 * 4 + 4 * 2 \
+        + 4 + 2 + 4
+    plain = Network([3, 4, 2], [get_activation("relu")], get_activation("identity"))
+    assert plain.activation_param_slices == [None]
+    assert plain.unpack_activation_params(np.zeros(plain.n_params)) == [None]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -840,6 +1133,10 @@ BUFFER_CASES = [
     ("softplus", "softplus", "poisson", False, 2),
     ("tanh", "logistic", "binary_crossentropy", True, 2),
     ("tanh", "identity", "hinge", True, 2),
+    ("prelu", "identity", "huber", True, 2),  # slopes in the flat vector and its gradient
+    ("selu", "logistic", "focal", False, 2),
+    ("mish", "exp", "tweedie", True, 2),
+    ("gelu", "softmax", "kl_divergence", True, 3),
 ]
 
 
@@ -923,3 +1220,50 @@ def test_sparse_input_objective_matches_dense(fused):
     assert value_s == pytest.approx(value_d, rel=1e-12)
     np.testing.assert_allclose(grad_s, grad_d, rtol=1e-10, atol=1e-14)
     assert rel_error(grad_s, fd_gradient(objective, params, X, y, sw)) < GRAD_RTOL
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Trainable activations through the estimators
+# ---------------------------------------------------------------------------------------
+def test_estimator_trains_prelu_slopes_and_exposes_them_as_views():
+    X, y = make_regression(n_samples=40, n_features=3, noise=5.0, random_state=0)
+    y = y / y.std()
+    est = _fit_quiet(MLPRegressor(hidden_layer_sizes=(4, 3), activation="prelu",
+                                  solver="lbfgs", max_iter=30, random_state=0), X, y)
+    slopes = est.activation_params_
+    assert [s.shape for s in slopes] == [(4,), (3,)]
+    for arr in list(slopes) + list(est.coefs_) + list(est.intercepts_):
+        assert np.shares_memory(arr, est._params)
+    n_weights = sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
+    assert est._params.size == n_weights + 7
+    np.testing.assert_array_equal(est._params[n_weights:], np.concatenate(slopes))
+    assert not np.allclose(np.concatenate(slopes), PReLU().init)  # trained from 0.25
+
+    def by_hand():
+        a = X
+        for c, b, s in zip(est.coefs_[:-1], est.intercepts_[:-1], est.activation_params_):
+            z = a @ c + b
+            a = np.where(z > 0, z, s * z)
+        return (a @ est.coefs_[-1] + est.intercepts_[-1]).ravel()
+
+    np.testing.assert_allclose(est.predict(X), by_hand(), rtol=1e-12, atol=1e-12)
+    # Assigning a layer's slopes writes through to the flat vector and the predictions.
+    before = est.predict(X)
+    est.activation_params_[0] = np.full(4, -0.5)
+    np.testing.assert_array_equal(est._params[n_weights:n_weights + 4], -0.5)
+    assert not np.allclose(est.predict(X), before)
+    np.testing.assert_allclose(est.predict(X), by_hand(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError):
+        est.activation_params_[1] = np.zeros(4)
+
+    relu = _fit_quiet(MLPRegressor(hidden_layer_sizes=(4, 3), solver="lbfgs", max_iter=5,
+                                   random_state=0), X, y)
+    assert list(relu.activation_params_) == [None, None]
+    with pytest.raises(ValueError):
+        relu.activation_params_[0] = np.zeros(4)
+
+
+def test_estimator_rejects_a_trainable_output_activation():
+    X, y = make_regression(n_samples=20, n_features=3, random_state=0)
+    with pytest.raises(ValueError, match="hidden"):
+        MLPRegressor(hidden_layer_sizes=(4,), output_activation="prelu", max_iter=5).fit(X, y)
