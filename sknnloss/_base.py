@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
@@ -21,6 +22,7 @@ from sklearn.utils.validation import (
 from ._network import Network, Objective
 from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
 from .activations import ACTIVATION_ALIASES, get_activation
+from .diagnostics import TrainingHistory
 from .losses import LOSS_ALIASES, get_loss
 from .pairing import PairingWarning, pairing
 
@@ -82,6 +84,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             StrOptions({"auto", *ACTIVATION_ALIASES}),
             _ACTIVATION_PROTOCOL,
         ],
+        "scoring": [None, str, callable],
+        "restore_best_weights": [StrOptions({"auto"}), "boolean"],
     }
 
     @abstractmethod
@@ -89,7 +93,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                  learning_rate, learning_rate_init, power_t, max_iter, loss, shuffle,
                  random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                  early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-                 n_iter_no_change, max_fun, output_activation):
+                 n_iter_no_change, max_fun, output_activation, scoring, restore_best_weights):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -115,6 +119,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.output_activation = output_activation
+        self.scoring = scoring
+        self.restore_best_weights = restore_best_weights
 
     # -- fitted weights: views into the flat parameter vector ---------------------------
     @property
@@ -162,6 +168,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
         """Validate ``y``, resolve the loss; return ``(loss, y_encoded, n_outputs)``."""
+
+    def _combine_class_weight(self, y, sample_weight, dtype, incremental):
+        """``sample_weight`` times the class weights (classifier); unchanged by default."""
+        return sample_weight
 
     @abstractmethod
     def _pairing_task(self, y_encoded):
@@ -229,6 +239,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         loss, y_encoded, n_outputs = self._prepare_targets(
             y, X.dtype, first_pass, incremental, classes
         )
+        sample_weight = self._combine_class_weight(y, sample_weight, X.dtype, incremental)
 
         hidden_activation = get_activation(self.activation)
         output_activation, fused = self._resolve_output_activation(loss)
@@ -302,6 +313,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
+        self.history_ = TrainingHistory()
         self._no_improvement_count = 0
         if self.early_stopping and self.solver in STOCHASTIC_SOLVERS:
             self.validation_scores_ = []
@@ -331,27 +343,53 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             X_train, y_train = X[train_idx], y_encoded[train_idx]
             sw_train = None if sample_weight is None else sample_weight[train_idx]
-            X_val, y_val = X[val_idx], y[val_idx]
-            sw_val = None if sample_weight is None else sample_weight[val_idx]
-            best_params = params.copy()
-            validation = (lambda: self._score_validation(X_val, y_val, sw_val), best_params)
+            validation = self._validation_scorer(
+                X[val_idx], y[val_idx], None if sample_weight is None else sample_weight[val_idx]
+            )
+        restore = self.restore_best_weights
+        if restore == "auto":  # scikit-learn's behaviour
+            restore = self.early_stopping
+        best_params = params.copy() if restore else None
 
         n_samples = X_train.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        description = (
+            f" (solver={self.solver!r}, learning_rate_init={self.learning_rate_init}, "
+            f"activation={self.activation!r}, loss={self.loss!r})"
+        )
         try:
             run_stochastic(
                 objective, params, self._optimizer, X_train, y_train, sw_train, state=self,
                 batch_size=batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
                 random_state=self._random_state, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, incremental=incremental,
-                validation=validation, verbose=self.verbose,
+                validation=validation, best_params=best_params, verbose=self.verbose,
+                description=description,
             )
         finally:
-            if validation is not None:
-                np.copyto(params, validation[1])
+            if best_params is not None:
+                np.copyto(params, best_params)
+
+    def _validation_scorer(self, X_val, y_val, sw_val):
+        """A function scoring the current weights on the validation split.
+
+        ``scoring=None`` is scikit-learn's rule (accuracy or R^2, computed without input
+        validation); otherwise any scikit-learn scorer name or callable.
+        """
+        if self.scoring is None:
+            return lambda: self._score_validation(X_val, y_val, sw_val)
+        scorer = check_scoring(self, scoring=self.scoring)
+
+        def score():
+            with warnings.catch_warnings():
+                # X_val is already validated: its column names were checked at fit.
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                return float(scorer(self, X_val, y_val, sample_weight=sw_val))
+
+        return score
 
     def _optimizer_dtype_changed(self):
         state = getattr(self._optimizer, "m", getattr(self._optimizer, "velocity", None))

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
@@ -88,6 +90,21 @@ _COMMON_PARAMS_DOC = """
         Maximum number of objective evaluations of 'lbfgs'.
 """
 
+_TRAINING_PARAMS_DOC = """
+    scoring : str, callable or None, default=None
+        What early stopping watches on the validation split: None is scikit-learn's rule
+        (accuracy for the classifier, R^2 for the regressor), or any scikit-learn scorer
+        name (e.g. 'balanced_accuracy', 'neg_log_loss', 'neg_mean_absolute_error') or
+        callable ``scorer(estimator, X, y)``. Greater is better.
+
+    restore_best_weights : 'auto' or bool, default='auto'
+        Which weights the model ends with ('sgd', 'adam'). 'auto' is scikit-learn's
+        behaviour: the best validation weights with ``early_stopping``, the last weights
+        otherwise. True always restores the best: the best validation weights with
+        ``early_stopping``, else the weights after the epoch with the lowest training loss.
+        False always keeps the last weights.
+"""
+
 _COMMON_ATTRIBUTES_DOC = """
     loss_ : float
         Objective (loss plus L2 penalty) at the end of training.
@@ -136,13 +153,20 @@ _COMMON_ATTRIBUTES_DOC = """
 
     loss_function_ : Loss
         The resolved loss object.
+
+    history_ : TrainingHistory
+        Per-epoch record of the stochastic solvers: loss, validation score, learning rate,
+        elapsed time, step norm (see :mod:`sknnloss.diagnostics`).
+
+    activation_params_ : list
+        Per hidden layer, the trained parameters of its activation (PReLU slopes), or None.
 """
 
 
 def _doc(text):
-    return text.replace("%(params)s", _COMMON_PARAMS_DOC).replace(
-        "%(attributes)s", _COMMON_ATTRIBUTES_DOC
-    )
+    return (text.replace("%(params)s", _COMMON_PARAMS_DOC)
+            .replace("%(training)s", _TRAINING_PARAMS_DOC)
+            .replace("%(attributes)s", _COMMON_ATTRIBUTES_DOC))
 
 
 def _has_probabilities(est):
@@ -175,6 +199,11 @@ def _output_probability_kind(est):
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
     __doc__ = _doc(
         """Multi-layer perceptron classifier with pluggable activations and losses.
 
@@ -199,6 +228,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         'auto' uses the loss's canonical activation (the fused, stable gradient); any other
         activation is composed with the loss by the chain rule.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``, as scikit-learn's linear
+        classifiers define them: a dict ``{label: weight}``, or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``. Works with every loss, in ``fit`` and
+        (as a dict) in ``partial_fit``; single-label targets only.
+%(training)s
     Attributes
     ----------
     classes_ : ndarray or list of ndarray
@@ -229,7 +264,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss="log_loss", output_activation="auto"):
+                 loss="log_loss", output_activation="auto", class_weight=None, scoring=None,
+                 restore_best_weights="auto"):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -238,7 +275,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, output_activation=output_activation,
+            max_fun=max_fun, output_activation=output_activation, scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
@@ -289,6 +327,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _stratify_validation(self, y):
         return y.ndim == 1
+
+    def _combine_class_weight(self, y, sample_weight, dtype, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if self._encoder.multilabel:
+            raise ValueError(
+                "class_weight weighs the classes of a single-label target; for a multi-label "
+                "indicator matrix pass per-sample weights through sample_weight instead."
+            )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: one batch does not "
+                "show the class frequencies. Compute them once with sklearn.utils."
+                "compute_class_weight('balanced', classes=classes, y=y) on enough of the "
+                "training targets and pass the result as class_weight (a dict)."
+            )
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
+        return per_sample if sample_weight is None else sample_weight * per_sample
 
     def _pairing_task(self, y_encoded):
         return {"multilabel-indicator": "multilabel"}.get(
@@ -448,7 +505,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     output_activation : str or Activation, default='auto'
         'auto' uses the loss's canonical activation (identity for squared and absolute error,
         exp for Poisson); e.g. 'softplus' keeps predictions of a positive target positive.
-
+%(training)s
     Attributes
     ----------
 %(attributes)s
@@ -476,7 +533,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 output_activation="auto"):
+                 output_activation="auto", scoring=None, restore_best_weights="auto"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -485,7 +542,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, output_activation=output_activation,
+            max_fun=max_fun, output_activation=output_activation, scoring=scoring,
+            restore_best_weights=restore_best_weights,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):

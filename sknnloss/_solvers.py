@@ -5,6 +5,7 @@ Every solver sees only an :class:`~sknnloss._network.Objective` (``loss_gradient
 sample_weight)``) and the flat vector, which it updates in place.
 """
 
+import math
 import time
 import warnings
 
@@ -13,7 +14,8 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import shuffle as _shuffle
 
-__all__ = ["SCIPY_METHODS", "SGD", "Adam", "minimize_scipy", "run_stochastic"]
+__all__ = ["SCIPY_METHODS", "SGD", "Adam", "DivergenceWarning", "minimize_scipy",
+           "run_stochastic"]
 
 #: solver name -> scipy.optimize.minimize method, for the full-batch gradient-based solvers.
 SCIPY_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG", "bfgs": "BFGS"}
@@ -63,6 +65,11 @@ class SGD:
             params += step
         else:
             params += velocity
+
+    @property
+    def nominal_learning_rate(self):
+        """The step size of the schedule (what progress reports show)."""
+        return self.learning_rate
 
     def iteration_ends(self, time_step):
         """End-of-epoch schedule update; ``time_step`` is the number of samples seen."""
@@ -125,6 +132,11 @@ class Adam:
         tmp *= self.learning_rate
         params -= tmp
 
+    @property
+    def nominal_learning_rate(self):
+        """Adam's base step size (``learning_rate`` holds the bias-corrected one)."""
+        return self.learning_rate_init
+
     def iteration_ends(self, time_step):
         """Adam has no epoch schedule."""
 
@@ -178,19 +190,30 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
         if isinstance(message, bytes):
             message = message.decode("latin1")
         message = str(message).rstrip(".")
+        if result.status == 1:  # iteration or evaluation budget exhausted
+            advice = ("Increase the number of iterations (max_iter) or the number of function "
+                      "evaluations (max_fun), or scale the data (e.g. StandardScaler).")
+        else:  # the line search could not make progress
+            advice = ("The line search could not decrease the objective any further (precision "
+                      "loss, or a loss that is not smooth such as absolute error or hinge); the "
+                      "best weights found are kept. Scaling the data, a smooth loss (huber, "
+                      "log_cosh, squared_hinge) or a stochastic solver may help.")
         warnings.warn(
             f"{solver} failed to converge after {n_iter} iteration(s) (status={result.status}):"
-            f" {message}. Increase the number of iterations (max_iter) or the number of "
-            "function evaluations (max_fun), or scale the data (e.g. StandardScaler).",
+            f" {message}. {advice}",
             ConvergenceWarning,
             stacklevel=3,
         )
     return max(n_iter, 1), float(result.fun), curve
 
 
+class DivergenceWarning(ConvergenceWarning):
+    """Training stopped because the loss or the weights stopped being finite."""
+
+
 def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, batch_size,
                    max_iter, shuffle, random_state, tol, n_iter_no_change, incremental,
-                   validation, verbose):
+                   validation, best_params, verbose, description=""):
     """Minibatch training with SGD or Adam, following scikit-learn's MLP epoch logic.
 
     Parameters
@@ -198,18 +221,32 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
     state : object
         Holds the training record and is updated in place: ``n_iter_``, ``t_``,
         ``loss_``, ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-        ``best_validation_score_``, ``_no_improvement_count``.
-    validation : None or (score_fn, best_params)
-        With early stopping: ``score_fn()`` scores the current parameters on the validation
-        split, and ``best_params`` receives a copy of the best ones.
+        ``best_validation_score_``, ``_no_improvement_count``, ``history_``.
+    validation : None or callable
+        With early stopping: ``validation()`` scores the current parameters on the
+        validation split.
+    best_params : None or ndarray
+        Receives a copy of the best parameters seen: those with the best validation score
+        with early stopping, else those with the lowest training loss.
     incremental : bool
         Run exactly one epoch (``partial_fit``).
+    description : str
+        Names the model in warnings (its activation/loss pair and learning rate).
+
+    Notes
+    -----
+    When a batch makes the loss or the weights non-finite, the epoch is abandoned, the
+    weights of the last completed epoch are restored and a :class:`DivergenceWarning` says
+    so; training stops. The model never ends with nan weights.
     """
     n_samples = X.shape[0]
     sample_idx = np.arange(n_samples)
     start_time = time.perf_counter()
     total_weight = n_samples if sample_weight is None else float(sample_weight.sum())
     grad = np.empty_like(params)
+    epoch_start = np.empty_like(params)
+    call_start = params.copy()  # fallback weights if training diverges
+    good_params, good_loss = None, np.inf  # the best completed epoch of this call
     state.n_iter_ = 0  # as scikit-learn: epochs of this call; t_ and loss_curve_ accumulate
     # Several batches: one permuted copy per epoch, then every batch is a contiguous slice.
     single_batch = batch_size >= n_samples
@@ -223,32 +260,59 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 y_epoch = y[sample_idx]
                 sw_epoch = None if sample_weight is None else sample_weight[sample_idx]
 
+        np.copyto(epoch_start, params)
+        learning_rate = optimizer.nominal_learning_rate
         accumulated_loss = 0.0
-        for start in range(0, n_samples, batch_size):
-            stop = min(start + batch_size, n_samples)
-            sw_batch = None if sw_epoch is None else sw_epoch[start:stop]
-            batch_weight = stop - start if sw_batch is None else float(sw_batch.sum())
-            if batch_weight == 0:
-                continue
-            value, _ = objective.loss_gradient(
-                params, X_epoch[start:stop], y_epoch[start:stop], sw_batch, out=grad
+        diverged = False
+        # Overflow while diverging is detected below and reported once, clearly.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, n_samples, batch_size):
+                stop = min(start + batch_size, n_samples)
+                sw_batch = None if sw_epoch is None else sw_epoch[start:stop]
+                batch_weight = stop - start if sw_batch is None else float(sw_batch.sum())
+                if batch_weight == 0:
+                    continue
+                value, _ = objective.loss_gradient(
+                    params, X_epoch[start:stop], y_epoch[start:stop], sw_batch, out=grad
+                )
+                if not math.isfinite(value):
+                    diverged = True
+                    break
+                accumulated_loss += value * batch_weight
+                optimizer.update(params, grad)
+            diverged = diverged or not np.all(np.isfinite(params))
+            step_norm = float(np.linalg.norm(params - epoch_start))  # may overflow to inf
+        if diverged:
+            kept = _restore_after_divergence(objective, params, X[:batch_size], good_params,
+                                             call_start)
+            warnings.warn(
+                f"Training diverged in epoch {state.n_iter_ + 1}: the loss or the weights "
+                f"became infinite or nan{description}. The learning rate is likely too high "
+                "for this activation/loss pair (or the inputs are badly scaled). Kept the "
+                f"weights of {kept}. Lower learning_rate_init or scale the inputs "
+                "(e.g. StandardScaler).",
+                DivergenceWarning,
+                stacklevel=3,
             )
-            accumulated_loss += value * batch_weight
-            optimizer.update(params, grad)
+            break
 
         state.n_iter_ += 1
         state.loss_ = accumulated_loss / total_weight
+        if state.loss_ < good_loss:
+            good_loss = state.loss_
+            good_params = params.copy() if good_params is None else good_params
+            np.copyto(good_params, params)
         state.t_ += n_samples
         state.loss_curve_.append(state.loss_)
-        if verbose:
-            print(
-                f"Iteration {state.n_iter_}, loss = {state.loss_:.8f}, "
-                f"learning rate = {optimizer.learning_rate:.3g}, "
-                f"elapsed = {time.perf_counter() - start_time:.2f}s"
-            )
-
-        _update_no_improvement_count(state, tol, validation, params, verbose)
+        score = _update_no_improvement_count(state, tol, validation, params, best_params)
         optimizer.iteration_ends(state.t_)
+        elapsed = time.perf_counter() - start_time
+        state.history_.append(
+            epoch=len(state.loss_curve_), loss=state.loss_, validation_score=score,
+            learning_rate=learning_rate, elapsed=elapsed, step_norm=step_norm,
+        )
+        if verbose:
+            print(state.history_.format_last(max_iter=max_iter, verbose=verbose))
 
         if state._no_improvement_count > n_iter_no_change:
             if validation is not None:
@@ -276,25 +340,43 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
             )
 
 
-def _update_no_improvement_count(state, tol, validation, params, verbose):
+def _restore_after_divergence(objective, params, X_probe, good_params, call_start):
+    """Put finite, usable weights back into ``params``; say which ones.
+
+    The best completed epoch of this call is preferred; if there is none, or its weights
+    already overflow the network's output on a probe batch, the weights the call started from.
+    """
+    if good_params is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            _, probe = objective.network.forward(good_params, X_probe)
+        if np.all(np.isfinite(probe)):
+            np.copyto(params, good_params)
+            return "the epoch with the lowest training loss before it diverged"
+    np.copyto(params, call_start)
+    return "the start of this call (no earlier epoch gave usable weights)"
+
+
+def _update_no_improvement_count(state, tol, validation, params, best_params):
+    """scikit-learn's stopping rule; also keeps a copy of the best parameters."""
     if validation is not None:
-        score_fn, best_params = validation
-        score = score_fn()
+        score = validation()
         state.validation_scores_.append(score)
-        if verbose:
-            print(f"Validation score: {score:f}")
         if score < state.best_validation_score_ + tol:
             state._no_improvement_count += 1
         else:
             state._no_improvement_count = 0
         if score > state.best_validation_score_:
             state.best_validation_score_ = score
-            np.copyto(best_params, params)
+            if best_params is not None:
+                np.copyto(best_params, params)
+        return score
+    last = state.loss_curve_[-1]
+    if last > state.best_loss_ - tol:
+        state._no_improvement_count += 1
     else:
-        last = state.loss_curve_[-1]
-        if last > state.best_loss_ - tol:
-            state._no_improvement_count += 1
-        else:
-            state._no_improvement_count = 0
-        if last < state.best_loss_:
-            state.best_loss_ = last
+        state._no_improvement_count = 0
+    if last < state.best_loss_:
+        state.best_loss_ = last
+        if best_params is not None:
+            np.copyto(best_params, params)
+    return None
