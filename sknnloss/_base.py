@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from ._network import Network, Objective
 from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
 from .activations import ACTIVATION_ALIASES, get_activation
-from .diagnostics import TrainingHistory
+from .diagnostics import LayerMonitor, TrainingHistory
 from .losses import LOSS_ALIASES, get_loss
 from .pairing import PairingWarning, pairing
 
@@ -86,6 +86,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ],
         "scoring": [None, str, callable],
         "restore_best_weights": [StrOptions({"auto"}), "boolean"],
+        "diagnostics": ["boolean"],
     }
 
     @abstractmethod
@@ -93,7 +94,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                  learning_rate, learning_rate_init, power_t, max_iter, loss, shuffle,
                  random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                  early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-                 n_iter_no_change, max_fun, output_activation, scoring, restore_best_weights):
+                 n_iter_no_change, max_fun, output_activation, scoring, restore_best_weights,
+                 diagnostics):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -121,6 +123,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.output_activation = output_activation
         self.scoring = scoring
         self.restore_best_weights = restore_best_weights
+        self.diagnostics = diagnostics
 
     # -- fitted weights: views into the flat parameter vector ---------------------------
     @property
@@ -273,6 +276,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.loss_function_ = loss
 
         objective = Objective(network, loss, self.alpha, fused)
+        if self.diagnostics and self.solver in STOCHASTIC_SOLVERS:
+            objective.monitor = LayerMonitor(network)
         if self.solver in STOCHASTIC_SOLVERS:
             self._fit_stochastic(objective, X, y, y_encoded, sample_weight, incremental)
         else:

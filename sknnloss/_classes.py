@@ -103,6 +103,11 @@ _TRAINING_PARAMS_DOC = """
         otherwise. True always restores the best: the best validation weights with
         ``early_stopping``, else the weights after the epoch with the lowest training loss.
         False always keeps the last weights.
+
+    diagnostics : bool, default=True
+        Record per-layer diagnostics in ``history_`` each epoch ('sgd', 'adam'): the
+        fraction of dead units and of saturated activations of each hidden layer, and the
+        gradient and weight norms of each layer (see :mod:`sknnloss.diagnostics`).
 """
 
 _COMMON_ATTRIBUTES_DOC = """
@@ -265,7 +270,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", output_activation="auto", class_weight=None, scoring=None,
-                 restore_best_weights="auto"):
+                 restore_best_weights="auto", diagnostics=True):
         self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -276,7 +281,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
-            restore_best_weights=restore_best_weights,
+            restore_best_weights=restore_best_weights, diagnostics=diagnostics,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
@@ -533,7 +538,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 output_activation="auto", scoring=None, restore_best_weights="auto"):
+                 output_activation="auto", scoring=None, restore_best_weights="auto",
+                 diagnostics=True):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -543,7 +549,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
-            restore_best_weights=restore_best_weights,
+            restore_best_weights=restore_best_weights, diagnostics=diagnostics,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):

@@ -202,6 +202,8 @@ class Objective:
         self.alpha = alpha
         self.fused = fused
         self._buffers = None
+        #: An optional diagnostics.LayerMonitor that sees every batch.
+        self.monitor = None
 
     def _get_buffers(self, n_samples, dtype):
         buffers = self._buffers
@@ -284,6 +286,8 @@ class Objective:
                 scale = self.alpha / weight_sum
                 value += 0.5 * scale * float(np.dot(coef_flat, coef_flat))
                 grad[: network.n_coef] += params.dtype.type(scale) * coef_flat
+        if self.monitor is not None:
+            self.monitor.observe(buffers.z, buffers.a, n_samples, act_params, coef_grads)
         return float(value), grad
 
 

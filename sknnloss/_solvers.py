@@ -261,6 +261,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 sw_epoch = None if sample_weight is None else sample_weight[sample_idx]
 
         np.copyto(epoch_start, params)
+        if objective.monitor is not None:
+            objective.monitor.start_epoch(-(-n_samples // batch_size))
         learning_rate = optimizer.nominal_learning_rate
         accumulated_loss = 0.0
         diverged = False
@@ -283,6 +285,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
             diverged = diverged or not np.all(np.isfinite(params))
             step_norm = float(np.linalg.norm(params - epoch_start))  # may overflow to inf
         if diverged:
+            if objective.monitor is not None:
+                objective.monitor.end_epoch(params)  # discard the abandoned epoch
             kept = _restore_after_divergence(objective, params, X[:batch_size], good_params,
                                              call_start)
             warnings.warn(
@@ -307,9 +311,10 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
         score = _update_no_improvement_count(state, tol, validation, params, best_params)
         optimizer.iteration_ends(state.t_)
         elapsed = time.perf_counter() - start_time
+        diagnostics = {} if objective.monitor is None else objective.monitor.end_epoch(params)
         state.history_.append(
             epoch=len(state.loss_curve_), loss=state.loss_, validation_score=score,
-            learning_rate=learning_rate, elapsed=elapsed, step_norm=step_norm,
+            learning_rate=learning_rate, elapsed=elapsed, step_norm=step_norm, **diagnostics,
         )
         if verbose:
             print(state.history_.format_last(max_iter=max_iter, verbose=verbose))

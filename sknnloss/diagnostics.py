@@ -1,14 +1,21 @@
-"""What a user inspects about training: the per-epoch record ``history_``.
+"""What a user inspects about training: the per-epoch record ``history_`` and the per-layer
+diagnostics of vanishing gradients and dying units.
 
 Each epoch of the stochastic solvers appends one row: the epoch number, the training loss,
-the validation score (with early stopping), the learning rate used, the elapsed time and the
-norm of the epoch's total step. ``history_["loss"]`` gives a column as an array,
-``history_.to_frame()`` a pandas DataFrame when pandas is installed.
+the validation score (with early stopping), the learning rate used, the elapsed time, the
+norm of the epoch's total step and, with ``diagnostics=True``, per layer the fraction of
+dead units, the fraction of saturated activations, the gradient norm and the weight norm.
+``history_["loss"]`` gives a column as an array, ``history_.to_frame()`` a pandas DataFrame
+when pandas is installed.
 """
 
 import numpy as np
 
-__all__ = ["TrainingHistory"]
+__all__ = ["TrainingHistory", "LayerMonitor", "SATURATION_THRESHOLD", "MONITORED_BATCHES"]
+
+
+#: A hidden activation counts as saturated where its derivative is non-zero but below this.
+SATURATION_THRESHOLD = 0.05
 
 
 class TrainingHistory:
@@ -17,7 +24,10 @@ class TrainingHistory:
     Columns: ``epoch``, ``loss``, ``validation_score`` (nan without early stopping),
     ``learning_rate``, ``elapsed`` (seconds since the start of the ``fit`` or
     ``partial_fit`` call) and ``step_norm`` (L2 norm of the change of the parameter vector
-    over the epoch). The record accumulates over ``partial_fit`` and warm-started ``fit`` calls,
+    over the epoch). With ``diagnostics=True`` (the default), per-layer columns of shape
+    ``(n_epochs, n_layers)`` too (see :class:`LayerMonitor`): ``dead_fraction`` and
+    ``saturated_fraction`` per hidden layer, ``gradient_norm`` and ``weight_norm`` per
+    weight layer. The record accumulates over ``partial_fit`` and warm-started ``fit`` calls,
     like ``loss_curve_``.
 
     Examples
@@ -26,41 +36,48 @@ class TrainingHistory:
     >>> from sknnloss import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = MLPClassifier(max_iter=5, random_state=0).fit(X, y)  # doctest: +SKIP
-    >>> clf.history_["loss"].shape  # doctest: +SKIP
-    (5,)
+    >>> clf.history_["dead_fraction"].shape  # doctest: +SKIP
+    (5, 1)
     """
 
-    COLUMNS = ("epoch", "loss", "validation_score", "learning_rate", "elapsed", "step_norm")
-
     def __init__(self):
-        self._rows = {name: [] for name in self.COLUMNS}
+        self._columns = {}
 
     def append(self, **row):
-        """Add one epoch (every column, ``validation_score`` may be None)."""
-        for name in self.COLUMNS:
-            value = row[name]
-            self._rows[name].append(np.nan if value is None else float(value))
+        """Add one epoch; a value may be a number, None (recorded as nan) or an array."""
+        n_before = len(self)
+        for name, value in row.items():
+            column = self._columns.setdefault(name, [np.nan] * n_before)
+            column.append(np.nan if value is None else value)
+        for name, column in self._columns.items():
+            if name not in row:
+                column.append(np.nan)
 
     def __len__(self):
-        return len(self._rows["epoch"])
+        return len(next(iter(self._columns.values()), []))
 
     def __getitem__(self, name):
         try:
-            column = self._rows[name]
+            column = self._columns[name]
         except KeyError:
             raise KeyError(f"{name!r} is not recorded; the columns are {self.keys()}.") from None
-        return np.asarray(column, dtype=float)
+        widths = {np.size(v) for v in column if np.ndim(v)}
+        if not widths:
+            return np.asarray(column, dtype=float)
+        width = max(widths)
+        return np.vstack([np.full(width, np.nan) if np.ndim(v) == 0 else v for v in column])
 
     def keys(self):
         """The column names."""
-        return list(self.COLUMNS)
+        return list(self._columns)
 
     def to_dict(self):
         """The record as a dict of numpy arrays."""
-        return {name: self[name] for name in self.COLUMNS}
+        return {name: self[name] for name in self._columns}
 
     def to_frame(self):
-        """The record as a pandas DataFrame (one row per epoch); needs pandas."""
+        """The record as a pandas DataFrame, one row per epoch; per-layer columns are split
+        into ``name[layer]``. Needs pandas."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -68,20 +85,128 @@ class TrainingHistory:
                 "history_.to_frame() needs pandas (pip install pandas); history_.to_dict() "
                 "gives the same columns as numpy arrays."
             ) from exc
-        return pd.DataFrame(self.to_dict()).set_index("epoch")
+        flat = {}
+        for name, values in self.to_dict().items():
+            if values.ndim == 1:
+                flat[name] = values
+            else:
+                for layer in range(values.shape[1]):
+                    flat[f"{name}[{layer}]"] = values[:, layer]
+        return pd.DataFrame(flat).set_index("epoch")
 
     def format_last(self, max_iter=None, verbose=1):
         """One readable line for the last epoch (what ``verbose`` prints)."""
-        row = {name: column[-1] for name, column in self._rows.items()}
-        epoch = int(row["epoch"])
-        parts = [f"Epoch {epoch}" + (f"/{max_iter}" if max_iter else ""),
+        row = {name: column[-1] for name, column in self._columns.items()}
+        parts = [f"Epoch {int(row['epoch'])}" + (f"/{max_iter}" if max_iter else ""),
                  f"loss {row['loss']:.6f}"]
         if not np.isnan(row["validation_score"]):
             parts.append(f"validation score {row['validation_score']:.4f}")
         parts += [f"learning rate {row['learning_rate']:.3g}", f"{row['elapsed']:.2f}s"]
         if verbose >= 2:
             parts.append(f"step norm {row['step_norm']:.3g}")
+            for name, label in [("dead_fraction", "dead"), ("saturated_fraction", "saturated"),
+                                ("gradient_norm", "grad norm"), ("weight_norm", "weight norm")]:
+                values = row.get(name)
+                if values is not None and np.ndim(values):
+                    parts.append(f"{label} [" + ", ".join(f"{v:.3g}" for v in values) + "]")
         return ", ".join(parts)
 
     def __repr__(self):
         return f"TrainingHistory({len(self)} epochs, columns={self.keys()})"
+
+
+#: Activation statistics are gathered on at most this many batches per epoch.
+MONITORED_BATCHES = 16
+
+
+class LayerMonitor:
+    """Accumulates, over the batches of an epoch, what the per-layer diagnostics need.
+
+    Per hidden layer: which units had a non-zero activation derivative for at least one
+    monitored sample (the others are **dead**: no gradient reaches their inputs, the
+    dying-ReLU symptom), and the fraction of activations with a non-zero derivative below
+    :data:`SATURATION_THRESHOLD` (**saturated**: the vanishing-gradient symptom of sigmoid
+    and tanh units; the negative side of a leaky ReLU with a slope below the threshold counts
+    too, its gradient being shrunk as much). These activation statistics are gathered on every
+    batch of an epoch of at most :data:`MONITORED_BATCHES` batches, else on that many batches
+    spread evenly over the epoch, which keeps their cost within a few percent of fit time
+    (see ``benchmarks/diagnostics_overhead.py``). Per weight layer, from the same batches:
+    the root mean square of the norm of the coefficient gradient (L2 term included), and at
+    the end of the epoch the norm of the coefficients. Activations without an elementwise derivative
+    (softmax) report nan.
+    """
+
+    def __init__(self, network):
+        self.network = network
+        self._derivative = [None] * len(network.hidden_activations)
+        self._flags = [None] * len(network.hidden_activations)
+        self._stride = 1
+        self._reset()
+
+    def start_epoch(self, n_batches):
+        """Spread the activation statistics over an epoch of ``n_batches`` batches."""
+        self._stride = max(1, -(-n_batches // MONITORED_BATCHES))
+
+    def _buffers(self, i, z):
+        """Reusable work arrays for layer ``i`` (no allocation per batch)."""
+        d = self._derivative[i]
+        if d is None or d.shape[0] < z.shape[0] or d.dtype != z.dtype:
+            self._derivative[i] = d = np.empty_like(z)
+            self._flags[i] = (np.empty(z.shape, dtype=bool), np.empty(z.shape, dtype=bool))
+        active, small = self._flags[i]
+        n = z.shape[0]
+        return d[:n], active[:n], small[:n]
+
+    def _reset(self):
+        units = self.network.layer_units[1:-1]
+        self._alive = [np.zeros(u, dtype=bool) for u in units]
+        self._saturated = np.zeros(len(units))
+        self._seen = np.zeros(len(units))
+        self._grad_sq = np.zeros(self.network.n_weight_layers)
+        self._batches = 0
+        self._monitored = 0
+
+    def observe(self, zs, activations, n_samples, act_params, coef_grads):
+        """Record one batch: hidden pre-activations and activations (the first ``n_samples``
+        rows of each buffer), and the coefficient gradients."""
+        self._batches += 1
+        if (self._batches - 1) % self._stride:
+            return
+        for i, (activation, z, a) in enumerate(
+                zip(self.network.hidden_activations, zs, activations)):
+            self._observe_layer(i, activation, z[:n_samples], a[:n_samples], act_params[i])
+        for j, coef_grad in enumerate(coef_grads):
+            flat = coef_grad.ravel()
+            self._grad_sq[j] += float(np.dot(flat, flat))
+        self._monitored += 1
+
+    def _observe_layer(self, i, activation, z, a, params):
+        d, active, small = self._buffers(i, z)
+        try:
+            kwargs = {} if params is None else {"params": params}
+            d = activation.derivative(z, a, out=d, **kwargs)
+        except (AttributeError, TypeError, NotImplementedError):
+            self._seen[i] = np.nan  # no elementwise derivative (softmax)
+            return
+        np.not_equal(d, 0, out=active)
+        np.logical_or(self._alive[i], active.any(axis=0), out=self._alive[i])
+        np.abs(d, out=d)
+        np.less(d, SATURATION_THRESHOLD, out=small)
+        small &= active  # small but not zero
+        self._saturated[i] += np.count_nonzero(small)
+        self._seen[i] += d.size
+
+    def end_epoch(self, params):
+        """The epoch's diagnostics (a dict of per-layer arrays); starts a new epoch."""
+        coefs, _ = self.network.unpack(params)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            result = {
+                "dead_fraction": np.array([
+                    np.nan if np.isnan(seen) else 1.0 - alive.mean()
+                    for alive, seen in zip(self._alive, self._seen)]),
+                "saturated_fraction": self._saturated / self._seen,
+                "gradient_norm": np.sqrt(self._grad_sq / max(self._monitored, 1)),
+                "weight_norm": np.array([np.linalg.norm(c) for c in coefs]),
+            }
+        self._reset()
+        return result

@@ -142,9 +142,10 @@ def test_fitted_attributes_match_sklearn_names_and_types():
 def test_constructor_parameters_match_sklearn():
     for ours, theirs, extra in [
         (MLPClassifier(), SklearnMLPClassifier(),
-         {"loss", "output_activation", "class_weight", "scoring", "restore_best_weights"}),
+         {"loss", "output_activation", "class_weight", "scoring", "restore_best_weights",
+          "diagnostics"}),
         (MLPRegressor(), SklearnMLPRegressor(),
-         {"output_activation", "scoring", "restore_best_weights"}),
+         {"output_activation", "scoring", "restore_best_weights", "diagnostics"}),
     ]:
         our_params, their_params = ours.get_params(), theirs.get_params()
         assert set(our_params) - set(their_params) == extra

@@ -1,0 +1,125 @@
+"""The per-layer diagnostics: vanishing gradients and dying units made visible."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+
+from sknnloss import MLPClassifier
+from sknnloss._network import Network, Objective
+from sknnloss.activations import Logistic, ReLU, Softmax, Tanh
+from sknnloss.diagnostics import MONITORED_BATCHES, SATURATION_THRESHOLD, LayerMonitor
+from sknnloss.losses import SparseCategoricalCrossEntropy
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def test_deep_sigmoid_network_saturates_far_more_than_relu(digits):
+    X, y = digits
+    params = dict(hidden_layer_sizes=(50,) * 5, max_iter=15, learning_rate_init=0.01,
+                  random_state=0)
+    sigmoid = MLPClassifier(activation="logistic", **params).fit(X, y)
+    relu = MLPClassifier(activation="relu", **params).fit(X, y)
+    sigmoid_saturation = sigmoid.history_["saturated_fraction"][-1]
+    relu_saturation = relu.history_["saturated_fraction"][-1]
+    assert sigmoid_saturation.shape == (5,)
+    assert sigmoid_saturation.mean() > 0.2
+    assert sigmoid_saturation.mean() > 10 * relu_saturation.mean() + 0.1
+    # ReLU's derivative is 0 or 1: never "small but non-zero".
+    assert_array_equal(relu_saturation, 0)
+
+
+def test_negative_bias_kills_relu_units_but_not_leaky_ones(digits):
+    X, y = digits
+    results = {}
+    for activation in ["relu", "leaky_relu"]:
+        clf = MLPClassifier(hidden_layer_sizes=(40, 40), activation=activation, max_iter=2,
+                            warm_start=True, random_state=0).fit(X, y)
+        assert clf.history_["dead_fraction"][-1][0] < 0.2
+        clf.intercepts_[0][:] = -50.0  # every first-layer pre-activation is negative
+        clf.fit(X, y)
+        results[activation] = clf.history_["dead_fraction"][-1]
+    assert results["relu"][0] == 1.0
+    assert results["leaky_relu"][0] == 0.0
+
+
+def test_history_diagnostic_columns(digits):
+    X, y = digits
+    clf = MLPClassifier(hidden_layer_sizes=(30, 20), max_iter=4, random_state=0).fit(X, y)
+    history = clf.history_
+    assert set(history.keys()) >= {"dead_fraction", "saturated_fraction", "gradient_norm",
+                                   "weight_norm"}
+    assert history["dead_fraction"].shape == (4, 2)
+    assert history["saturated_fraction"].shape == (4, 2)
+    assert history["gradient_norm"].shape == (4, 3)
+    assert history["weight_norm"].shape == (4, 3)
+    assert_allclose(history["weight_norm"][-1], [np.linalg.norm(c) for c in clf.coefs_])
+    assert np.all(history["gradient_norm"] > 0)
+    frame = pytest.importorskip("pandas") and history.to_frame()
+    assert "dead_fraction[1]" in frame.columns and "weight_norm[2]" in frame.columns
+    off = MLPClassifier(hidden_layer_sizes=(30,), max_iter=2, diagnostics=False,
+                        random_state=0).fit(X, y)
+    assert "dead_fraction" not in off.history_.keys()
+    # Diagnostics observe; they never change training.
+    assert_allclose(off.loss_curve_,
+                    MLPClassifier(hidden_layer_sizes=(30,), max_iter=2,
+                                  random_state=0).fit(X, y).loss_curve_)
+
+
+def test_monitor_counts_by_hand():
+    """Dead units, saturated fraction and gradient norms on a batch worked out by hand."""
+    network = Network([2, 3, 2], [Tanh()], Softmax())
+    monitor = LayerMonitor(network)
+    monitor.start_epoch(1)
+    z = np.array([[0.1, 10.0, -0.2], [-0.3, 12.0, 0.4]])
+    a = np.tanh(z)
+    grads = [np.full((2, 3), 2.0), np.ones((3, 2))]
+    monitor.observe([z], [a], 2, [None], grads)
+    params = np.arange(network.n_params, dtype=float)
+    result = monitor.end_epoch(params)
+    derivative = 1 - a**2
+    expected_saturated = np.mean((derivative > 0) & (derivative < SATURATION_THRESHOLD))
+    assert_allclose(result["saturated_fraction"], [expected_saturated])  # the column at 10, 12
+    assert_allclose(result["dead_fraction"], [0.0])
+    assert_allclose(result["gradient_norm"], [np.sqrt(24.0), np.sqrt(6.0)])
+    coefs, _ = network.unpack(params)
+    assert_allclose(result["weight_norm"], [np.linalg.norm(c) for c in coefs])
+
+
+def test_monitor_spreads_over_long_epochs_and_reports_nan_without_a_derivative():
+    network = Network([2, 3, 2], [ReLU()], Logistic())
+    monitor = LayerMonitor(network)
+    n_batches = 10 * MONITORED_BATCHES
+    monitor.start_epoch(n_batches)
+    z = np.array([[1.0, -1.0, 2.0]])
+    for _ in range(n_batches):
+        monitor.observe([z], [np.maximum(z, 0)], 1, [None], [np.ones((2, 3)), np.ones((3, 2))])
+    assert monitor._monitored == MONITORED_BATCHES
+    result = monitor.end_epoch(np.zeros(network.n_params))
+    assert_allclose(result["dead_fraction"], [1 / 3])
+
+    softmax_hidden = Network([2, 3, 2], [Softmax()], Logistic())
+    monitor = LayerMonitor(softmax_hidden)
+    monitor.start_epoch(1)
+    monitor.observe([z], [z], 1, [None], [np.ones((2, 3)), np.ones((3, 2))])
+    result = monitor.end_epoch(np.zeros(softmax_hidden.n_params))
+    assert np.isnan(result["dead_fraction"][0]) and np.isnan(result["saturated_fraction"][0])
+
+
+def test_objective_feeds_the_monitor():
+    network = Network([4, 5, 3], [ReLU()], Softmax())
+    objective = Objective(network, SparseCategoricalCrossEntropy(), 0.0, True)
+    objective.monitor = LayerMonitor(network)
+    objective.monitor.start_epoch(1)
+    rng = np.random.RandomState(0)
+    params = network.initialize(rng, np.float64)
+    _, grad = objective.loss_gradient(params, rng.normal(size=(6, 4)), rng.randint(0, 3, 6))
+    result = objective.monitor.end_epoch(params)
+    coef_grads, _ = network.unpack(grad)
+    assert_allclose(result["gradient_norm"], [np.linalg.norm(g) for g in coef_grads])
