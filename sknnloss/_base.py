@@ -26,7 +26,71 @@ from .diagnostics import LayerMonitor, TrainingHistory
 from .losses import LOSS_ALIASES, get_loss
 from .pairing import PairingWarning, pairing
 
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - exercised by the lower-bound CI job
+    class CallbackSupportMixin:
+        """Stand-in for scikit-learn < 1.9, which has no callback framework."""
+
+        def set_callbacks(self, *callbacks):
+            """Callbacks need scikit-learn >= 1.9."""
+            import sklearn
+
+            raise RuntimeError(
+                "set_callbacks needs scikit-learn's callback framework (sklearn.callback), "
+                f"new in scikit-learn 1.9; this is scikit-learn {sklearn.__version__}. "
+                "Upgrade with: pip install 'scikit-learn>=1.9'. Everything else works "
+                "without it (verbose=1 prints progress, history_ records every epoch)."
+            )
+
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class _FitTasks:
+    """The fit's callback tasks (scikit-learn's callback framework): one root task, and one
+    sub-task per epoch (stochastic solvers) or iteration (scipy solvers).
+
+    ``end_step()`` returns True when a callback asks to stop. Without callbacks set (or
+    without scikit-learn >= 1.9) every method does nothing.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, params, max_steps):
+        self.estimator, self.X, self.y, self.params = estimator, X, y, params
+        self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self.root = self.step = None
+        if getattr(estimator, "_skl_callbacks", None) and hasattr(
+                estimator, "_init_callback_context"):
+            self.root = estimator._init_callback_context(max_subtasks=max_steps)
+            self.root.call_on_fit_task_begin(estimator=estimator, X=X, y=y,
+                                             metadata=self.metadata)
+
+    def _reconstruction(self):
+        # A ready-to-predict copy sees a snapshot of the weights at this point.
+        return {"_params": self.params.copy()}
+
+    def begin_step(self):
+        if self.root is not None:
+            self.step = self.root.subcontext(task_name="epoch" if self.estimator.solver in
+                                             STOCHASTIC_SOLVERS else "iteration")
+            self.step.call_on_fit_task_begin(
+                estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
+                reconstruction_attributes=self._reconstruction)
+
+    def end_step(self):
+        if self.step is None:
+            return False
+        step, self.step = self.step, None
+        return bool(step.call_on_fit_task_end(
+            estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
+            reconstruction_attributes=self._reconstruction))
+
+    def finish(self):
+        if self.root is not None:
+            if self.step is not None:  # a step that never ran (e.g. divergence)
+                self.step.call_on_fit_task_end(estimator=self.estimator)
+            self.root.call_on_fit_task_end(
+                estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata,
+                reconstruction_attributes={})
 _ACTIVATION_PROTOCOL = HasMethods(["forward", "backward"])
 
 
@@ -52,7 +116,7 @@ class _ViewList(list):
         target[...] = value
 
 
-class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of MLPClassifier and MLPRegressor; use those instead."""
 
     _parameter_constraints: dict = {
@@ -278,16 +342,20 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         objective = Objective(network, loss, self.alpha, fused)
         if self.diagnostics and self.solver in STOCHASTIC_SOLVERS:
             objective.monitor = LayerMonitor(network)
-        if self.solver in STOCHASTIC_SOLVERS:
-            self._fit_stochastic(objective, X, y, y_encoded, sample_weight, incremental)
+        stochastic = self.solver in STOCHASTIC_SOLVERS
+        tasks = _FitTasks(self, X, y, sample_weight, params,
+                          max_steps=1 if incremental else self.max_iter)
+        if stochastic:
+            self._fit_stochastic(objective, X, y, y_encoded, sample_weight, incremental, tasks)
         else:
             self.n_iter_, self.loss_, curve = minimize_scipy(
                 objective, params, X, y_encoded, sample_weight, solver=self.solver,
                 max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-                verbose=self.verbose,
+                verbose=self.verbose, tasks=tasks,
             )
             self.loss_curve_ = curve
             self.best_loss_ = min(curve, default=self.loss_)
+        tasks.finish()
 
         if not np.all(np.isfinite(self._params)):
             raise ValueError(
@@ -329,7 +397,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
 
-    def _fit_stochastic(self, objective, X, y, y_encoded, sample_weight, incremental):
+    def _fit_stochastic(self, objective, X, y, y_encoded, sample_weight, incremental, tasks):
         params = self._params
         if not incremental or not hasattr(self, "_optimizer") or self._optimizer_dtype_changed():
             self._optimizer = self._make_optimizer(params)
@@ -372,7 +440,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 random_state=self._random_state, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, incremental=incremental,
                 validation=validation, best_params=best_params, verbose=self.verbose,
-                description=description,
+                description=description, tasks=tasks,
             )
         finally:
             if best_params is not None:

@@ -148,7 +148,7 @@ class Adam:
 
 
 def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, max_fun,
-                   tol, verbose):
+                   tol, verbose, tasks=None):
     """Full-batch optimisation with ``scipy.optimize.minimize(jac=True)``.
 
     ``params`` (any float dtype) is updated in place with the solution; scipy works in float64
@@ -171,20 +171,30 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
         value, gradient = objective.loss_gradient(params, X, y, sample_weight, out=grad)
         return value, gradient.astype(np.float64)
 
+    start_time = time.perf_counter()
+
     def callback(intermediate_result):
         curve.append(float(intermediate_result.fun))
+        if verbose:
+            print(f"Iteration {len(curve)}/{max_iter}, loss {curve[-1]:.6f}, "
+                  f"{time.perf_counter() - start_time:.2f}s")
+        if tasks is not None and tasks.root is not None:
+            np.copyto(params, intermediate_result.x, casting="unsafe")
+            tasks.begin_step()
+            if tasks.end_step():
+                raise StopIteration  # a callback asked to stop: scipy ends cleanly
 
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
         options["maxfun"] = max_fun
-    if verbose and method == "L-BFGS-B":
-        print(f"Solver {solver}: minimising {params.size} parameters with {method}")
     result = scipy.optimize.minimize(
         fun, params.astype(np.float64), method=method, jac=True, options=options,
         callback=callback,
     )
     np.copyto(params, result.x, casting="unsafe")
     n_iter = int(min(result.get("nit", len(curve)), max_iter))
+    if result.status == 99:  # stopped by a callback (scipy's StopIteration status)
+        return max(n_iter, 1), float(result.fun), curve
     if result.status != 0:
         message = result.message
         if isinstance(message, bytes):
@@ -213,7 +223,7 @@ class DivergenceWarning(ConvergenceWarning):
 
 def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, batch_size,
                    max_iter, shuffle, random_state, tol, n_iter_no_change, incremental,
-                   validation, best_params, verbose, description=""):
+                   validation, best_params, verbose, description="", tasks=None):
     """Minibatch training with SGD or Adam, following scikit-learn's MLP epoch logic.
 
     Parameters
@@ -232,6 +242,9 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
         Run exactly one epoch (``partial_fit``).
     description : str
         Names the model in warnings (its activation/loss pair and learning rate).
+    tasks : None or object
+        scikit-learn callback tasks: ``begin_step()`` before each epoch, ``end_step()``
+        after it (after ``history_`` has the epoch's row); True from it stops training.
 
     Notes
     -----
@@ -261,6 +274,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 sw_epoch = None if sample_weight is None else sample_weight[sample_idx]
 
         np.copyto(epoch_start, params)
+        if tasks is not None:
+            tasks.begin_step()
         if objective.monitor is not None:
             objective.monitor.start_epoch(-(-n_samples // batch_size))
         learning_rate = optimizer.nominal_learning_rate
@@ -318,6 +333,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
         )
         if verbose:
             print(state.history_.format_last(max_iter=max_iter, verbose=verbose))
+        if tasks is not None and tasks.end_step():
+            break  # a callback asked to stop
 
         if state._no_improvement_count > n_iter_no_change:
             if validation is not None:
