@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._network import Network, Objective
+from ._network import INITIALIZERS, Network, Objective
 from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
 from .activations import ACTIVATION_ALIASES, get_activation
 from .diagnostics import LayerMonitor, TrainingHistory
@@ -121,7 +121,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATION_ALIASES)), _ACTIVATION_PROTOCOL],
+        "activation": [StrOptions(set(ACTIVATION_ALIASES)), _ACTIVATION_PROTOCOL, list, tuple],
         "solver": [StrOptions({*SCIPY_METHODS, *STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -151,6 +151,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "scoring": [None, str, callable],
         "restore_best_weights": [StrOptions({"auto"}), "boolean"],
         "diagnostics": ["boolean"],
+        "init": [StrOptions(set(INITIALIZERS)), callable],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
     }
 
     @abstractmethod
@@ -159,7 +161,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                  random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                  early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                  n_iter_no_change, max_fun, output_activation, scoring, restore_best_weights,
-                 diagnostics):
+                 diagnostics, init, max_grad_norm):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -188,6 +190,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.scoring = scoring
         self.restore_best_weights = restore_best_weights
         self.diagnostics = diagnostics
+        self.init = init
+        self.max_grad_norm = max_grad_norm
 
     # -- fitted weights: views into the flat parameter vector ---------------------------
     @property
@@ -262,6 +266,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
+    def _hidden_activations(self, hidden_sizes):
+        """One activation object per hidden layer, from one activation or a list of them."""
+        if isinstance(self.activation, (list, tuple)):
+            if len(self.activation) != len(hidden_sizes):
+                raise ValueError(
+                    f"activation has {len(self.activation)} entries for "
+                    f"{len(hidden_sizes)} hidden layers (hidden_layer_sizes="
+                    f"{self.hidden_layer_sizes}); pass one activation per hidden layer, or "
+                    "a single activation for all of them."
+                )
+            return [get_activation(a) for a in self.activation]
+        return [get_activation(self.activation)] * len(hidden_sizes)
+
     def _resolve_output_activation(self, loss):
         """The output activation object and whether the loss's fused form applies to it."""
         canonical = get_activation(loss.canonical_activation) if hasattr(
@@ -287,6 +304,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "_params") or (not self.warm_start and not incremental)
+        if self.max_grad_norm is not None and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"max_grad_norm={self.max_grad_norm} clips the steps of 'sgd' and 'adam'; "
+                f"solver={self.solver!r} takes no steps of that kind. Use a stochastic solver "
+                "or max_grad_norm=None."
+            )
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True; use fit, or set "
@@ -308,17 +331,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         sample_weight = self._combine_class_weight(y, sample_weight, X.dtype, incremental)
 
-        hidden_activation = get_activation(self.activation)
+        hidden_activations = self._hidden_activations(hidden_sizes)
         output_activation, fused = self._resolve_output_activation(loss)
         if first_pass:
             self._check_pairing(loss, output_activation, y_encoded)
         layer_units = [X.shape[1], *hidden_sizes, n_outputs]
-        network = Network(layer_units, [hidden_activation] * len(hidden_sizes),
-                          output_activation)
+        network = Network(layer_units, hidden_activations, output_activation)
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
-            params = network.initialize(self._random_state, X.dtype)
+            params = network.initialize(self._random_state, X.dtype, init=self.init)
             self._init_training_state()
         else:
             if layer_units != self._network.layer_units:
@@ -440,7 +462,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 random_state=self._random_state, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, incremental=incremental,
                 validation=validation, best_params=best_params, verbose=self.verbose,
-                description=description, tasks=tasks,
+                description=description, tasks=tasks, max_grad_norm=self.max_grad_norm,
             )
         finally:
             if best_params is not None:

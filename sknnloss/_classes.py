@@ -16,11 +16,12 @@ _COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
 
-    activation : str or Activation, default='relu'
+    activation : str, Activation or list of them, default='relu'
         Activation of the hidden layers: a name from
         :data:`sknnloss.activations.ACTIVATION_ALIASES` (scikit-learn's 'identity',
         'logistic', 'tanh', 'relu', and Keras' names such as 'sigmoid', 'leaky_relu',
-        'softplus') or an activation object such as ``LeakyReLU(negative_slope=0.1)``.
+        'softplus') or an activation object such as ``LeakyReLU(negative_slope=0.1)``; or
+        a list with one per hidden layer (its length must match ``hidden_layer_sizes``).
 
     solver : {'lbfgs', 'sgd', 'adam', 'cg', 'bfgs'}, default='adam'
         'sgd' and 'adam' train on minibatches; the others minimise the full-batch objective
@@ -103,6 +104,17 @@ _TRAINING_PARAMS_DOC = """
         otherwise. True always restores the best: the best validation weights with
         ``early_stopping``, else the weights after the epoch with the lowest training loss.
         False always keeps the last weights.
+
+    init : str or callable, default='glorot_uniform'
+        Weight initialisation. 'glorot_uniform' is scikit-learn's scheme (results unchanged);
+        'glorot_normal' suits tanh and sigmoid layers; 'he_uniform' and 'he_normal' the
+        ReLU family; 'lecun_normal' is what SELU needs to self-normalise. Or a callable
+        ``init(fan_in, fan_out, random_state, dtype)`` returning the coefficient matrix.
+        Seeded by ``random_state``; the non-default schemes start intercepts at 0.
+
+    max_grad_norm : float or None, default=None
+        With 'sgd' and 'adam', rescale each batch gradient to at most this L2 norm before the
+        step (as ``torch.nn.utils.clip_grad_norm_``): a guard against exploding gradients.
 
     diagnostics : bool, default=True
         Record per-layer diagnostics in ``history_`` each epoch ('sgd', 'adam'): the
@@ -270,7 +282,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", output_activation="auto", class_weight=None, scoring=None,
-                 restore_best_weights="auto", diagnostics=True):
+                 restore_best_weights="auto", diagnostics=True, init="glorot_uniform",
+                 max_grad_norm=None):
         self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -281,7 +294,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
-            restore_best_weights=restore_best_weights, diagnostics=diagnostics,
+            restore_best_weights=restore_best_weights, diagnostics=diagnostics, init=init,
+            max_grad_norm=max_grad_norm,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
@@ -539,7 +553,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  output_activation="auto", scoring=None, restore_best_weights="auto",
-                 diagnostics=True):
+                 diagnostics=True, init="glorot_uniform", max_grad_norm=None):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -549,7 +563,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
-            restore_best_weights=restore_best_weights, diagnostics=diagnostics,
+            restore_best_weights=restore_best_weights, diagnostics=diagnostics, init=init,
+            max_grad_norm=max_grad_norm,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):

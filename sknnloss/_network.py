@@ -14,7 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .activations import Logistic
 
-__all__ = ["Network", "Objective"]
+__all__ = ["Network", "Objective", "INITIALIZERS"]
 
 
 class Network:
@@ -80,23 +80,37 @@ class Network:
         return [None if sl is None else params[sl[0]:sl[1]]
                 for sl in self.activation_param_slices]
 
-    def initialize(self, random_state, dtype):
-        """Glorot-uniform initialisation exactly as scikit-learn's MLP draws it.
+    def initialize(self, random_state, dtype, init="glorot_uniform"):
+        """Draw the initial parameter vector.
 
-        For each layer, coefficients then intercepts are drawn from ``U(-b, b)`` with
-        ``b = sqrt(factor / (fan_in + fan_out))``, ``factor = 2`` when the hidden activation is
-        the logistic sigmoid and 6 otherwise; the same seed gives scikit-learn's weights.
+        ``"glorot_uniform"`` is exactly scikit-learn's MLP scheme: for each layer,
+        coefficients then intercepts are drawn from ``U(-b, b)`` with
+        ``b = sqrt(factor / (fan_in + fan_out))``, ``factor = 2`` when the activation fed by the
+        layer is the logistic sigmoid (the last hidden activation for the output layer) and 6
+        otherwise; the same seed gives scikit-learn's weights. The other schemes draw
+        coefficients only (intercepts start at 0), from untruncated distributions as
+        PyTorch's ``torch.nn.init`` functions do:
+
+        - ``"glorot_normal"``: ``N(0, 2 / (fan_in + fan_out))`` (Glorot & Bengio, 2010);
+        - ``"he_uniform"``: ``U(-sqrt(6 / fan_in), sqrt(6 / fan_in))`` and
+        - ``"he_normal"``: ``N(0, 2 / fan_in)`` (He et al., 2015), for the ReLU family;
+        - ``"lecun_normal"``: ``N(0, 1 / fan_in)``, what SELU needs to self-normalise;
+        - a callable ``init(fan_in, fan_out, random_state, dtype)`` returning the
+          ``(fan_in, fan_out)`` coefficient matrix.
         """
-        factor = 6.0
-        if self.hidden_activations and isinstance(self.hidden_activations[0], Logistic):
-            factor = 2.0
         params = np.empty(self.n_params, dtype=dtype)
         coefs, intercepts = self.unpack(params)
-        for coef, intercept in zip(coefs, intercepts):
+        fed = self.hidden_activations + self.hidden_activations[-1:]
+        for coef, intercept, activation in zip(coefs, intercepts, fed or [None]):
             fan_in, fan_out = coef.shape
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coef[...] = random_state.uniform(-bound, bound, coef.shape)
-            intercept[...] = random_state.uniform(-bound, bound, fan_out)
+            if init == "glorot_uniform":
+                factor = 2.0 if isinstance(activation, Logistic) else 6.0
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                coef[...] = random_state.uniform(-bound, bound, coef.shape)
+                intercept[...] = random_state.uniform(-bound, bound, fan_out)
+                continue
+            coef[...] = _draw_coef(init, fan_in, fan_out, random_state, dtype)
+            intercept[...] = 0
         # Trainable activations start from their own fixed values (no random draws, so the
         # weights above stay scikit-learn's for the same seed).
         for units, activation, view in zip(self.layer_units[1:-1], self.hidden_activations,
@@ -124,6 +138,31 @@ class Network:
         raw = _affine(a, coefs[-1], intercepts[-1])
         y_pred = self.output_activation.forward(raw)
         return raw, y_pred
+
+
+#: The named weight initialisers of :meth:`Network.initialize`.
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal")
+
+
+def _draw_coef(init, fan_in, fan_out, random_state, dtype):
+    shape = (fan_in, fan_out)
+    if init == "glorot_normal":
+        return random_state.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), shape)
+    if init == "he_uniform":
+        bound = np.sqrt(6.0 / fan_in)
+        return random_state.uniform(-bound, bound, shape)
+    if init == "he_normal":
+        return random_state.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+    if init == "lecun_normal":
+        return random_state.normal(0.0, np.sqrt(1.0 / fan_in), shape)
+    coef = np.asarray(init(fan_in, fan_out, random_state, dtype))
+    if coef.shape != shape or not np.all(np.isfinite(coef)):
+        raise ValueError(
+            f"init={init!r} returned an array of shape {coef.shape}"
+            + ("" if coef.shape != shape else " with nan or inf values")
+            + f"; it must return finite coefficients of shape (fan_in, fan_out) = {shape}."
+        )
+    return coef
 
 
 def _is_trainable(activation):

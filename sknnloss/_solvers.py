@@ -223,7 +223,8 @@ class DivergenceWarning(ConvergenceWarning):
 
 def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, batch_size,
                    max_iter, shuffle, random_state, tol, n_iter_no_change, incremental,
-                   validation, best_params, verbose, description="", tasks=None):
+                   validation, best_params, verbose, description="", tasks=None,
+                   max_grad_norm=None):
     """Minibatch training with SGD or Adam, following scikit-learn's MLP epoch logic.
 
     Parameters
@@ -242,6 +243,9 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
         Run exactly one epoch (``partial_fit``).
     description : str
         Names the model in warnings (its activation/loss pair and learning rate).
+    max_grad_norm : None or float
+        Rescale each batch gradient to at most this L2 norm before the step, as
+        ``torch.nn.utils.clip_grad_norm_`` does (factor ``max_norm / (norm + 1e-6)``).
     tasks : None or object
         scikit-learn callback tasks: ``begin_step()`` before each epoch, ``end_step()``
         after it (after ``history_`` has the epoch's row); True from it stops training.
@@ -296,6 +300,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                     diverged = True
                     break
                 accumulated_loss += value * batch_weight
+                if max_grad_norm is not None:
+                    clip_gradient(grad, max_grad_norm)
                 optimizer.update(params, grad)
             diverged = diverged or not np.all(np.isfinite(params))
             step_norm = float(np.linalg.norm(params - epoch_start))  # may overflow to inf
@@ -308,8 +314,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 f"Training diverged in epoch {state.n_iter_ + 1}: the loss or the weights "
                 f"became infinite or nan{description}. The learning rate is likely too high "
                 "for this activation/loss pair (or the inputs are badly scaled). Kept the "
-                f"weights of {kept}. Lower learning_rate_init or scale the inputs "
-                "(e.g. StandardScaler).",
+                f"weights of {kept}. Lower learning_rate_init, scale the inputs "
+                "(e.g. StandardScaler), or bound the steps with max_grad_norm.",
                 DivergenceWarning,
                 stacklevel=3,
             )
@@ -360,6 +366,19 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+
+def clip_gradient(grad, max_norm):
+    """Rescale ``grad`` in place to an L2 norm of at most ``max_norm``; return the norm before.
+
+    The factor is ``max_norm / (norm + 1e-6)`` when below 1, as in
+    ``torch.nn.utils.clip_grad_norm_``.
+    """
+    norm = math.sqrt(float(np.dot(grad, grad)))
+    factor = max_norm / (norm + 1e-6)
+    if factor < 1:
+        grad *= grad.dtype.type(factor)
+    return norm
 
 
 def _restore_after_divergence(objective, params, X_probe, good_params, call_start):

@@ -47,6 +47,14 @@ ESTIMATORS = [
                   solver="lbfgs", max_iter=100),
     MLPRegressor(activation="silu", loss=Huber(delta=0.5), solver="lbfgs", max_iter=100),
     MLPRegressor(activation="softsign", loss=Quantile(quantile=0.5), max_iter=100),
+    # Per-layer activations, initialisers, gradient clipping.
+    MLPClassifier(hidden_layer_sizes=(20, 10), activation=["tanh", PReLU()], solver="lbfgs",
+                  max_iter=100),
+    MLPRegressor(hidden_layer_sizes=(20, 10), activation=("selu", "selu"),
+                 init="lecun_normal", max_iter=100),
+    MLPClassifier(init="he_uniform", max_grad_norm=1.0, max_iter=100),
+    MLPClassifier(activation="tanh", init="glorot_normal", solver="lbfgs", max_iter=100),
+    MLPRegressor(init="he_normal", solver="sgd", max_grad_norm=0.5, max_iter=100),
     # User-defined objects, written as the docs describe.
     MLPClassifier(activation=ScaledTanh(scale=3.0), solver="lbfgs", max_iter=100),
     MLPRegressor(activation=ScaledTanh(), loss=PseudoHuber(delta=2.0), solver="lbfgs",

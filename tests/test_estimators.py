@@ -143,9 +143,10 @@ def test_constructor_parameters_match_sklearn():
     for ours, theirs, extra in [
         (MLPClassifier(), SklearnMLPClassifier(),
          {"loss", "output_activation", "class_weight", "scoring", "restore_best_weights",
-          "diagnostics"}),
+          "diagnostics", "init", "max_grad_norm"}),
         (MLPRegressor(), SklearnMLPRegressor(),
-         {"output_activation", "scoring", "restore_best_weights", "diagnostics"}),
+         {"output_activation", "scoring", "restore_best_weights", "diagnostics", "init",
+          "max_grad_norm"}),
     ]:
         our_params, their_params = ours.get_params(), theirs.get_params()
         assert set(our_params) - set(their_params) == extra
