@@ -97,7 +97,11 @@ class Loss(BaseEstimator):
         )
 
     def check_target(self, y_true):
-        """Raise ``ValueError`` if ``y_true`` is outside this loss's domain; else return None."""
+        """Raise ``ValueError`` if ``y_true`` is outside this loss's domain; else return None.
+
+        The base class rejects non-finite targets; subclasses add their domain's limits.
+        """
+        _check_finite_real(self, y_true)
 
     # -- derived: fused value and gradient ------------------------------------------------
     def pointwise_loss_gradient(self, y_true, y_pred, out=None):
@@ -111,7 +115,10 @@ class Loss(BaseEstimator):
 
         The base class composes ``pointwise_loss_gradient`` with the activation's ``backward``;
         built-ins override it with a fused form that stays finite for any finite ``raw``.
+        With an identity canonical activation ``raw`` is the prediction itself.
         """
+        if self.canonical_activation in ("identity", "linear"):
+            return self.pointwise_loss_gradient(y_true, raw, out=out)
         activation = get_activation(self.canonical_activation)
         y_pred = activation.forward(raw)
         loss, grad_pred = self.pointwise_loss_gradient(y_true, y_pred)
@@ -224,11 +231,6 @@ class SquaredError(Loss):
         grad = np.subtract(y_pred, y_true, out=out)
         return 0.5 * np.einsum("ij,ij->i", grad, grad), grad
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss_gradient(y_true, raw, out=out)
-
-    def check_target(self, y_true):
-        _check_finite_real(self, y_true)
 
 
 class AbsoluteError(Loss):
@@ -263,11 +265,6 @@ class AbsoluteError(Loss):
         loss = np.abs(diff).sum(axis=1)
         return loss, np.sign(diff, out=diff)
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss_gradient(y_true, raw, out=out)
-
-    def check_target(self, y_true):
-        _check_finite_real(self, y_true)
 
 
 class Poisson(Loss):
@@ -372,11 +369,6 @@ class Huber(Loss):
         out = np.subtract(y_pred, y_true, out=out)
         return np.clip(out, -delta, delta, out=out)
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
-
-    def check_target(self, y_true):
-        _check_finite_real(self, y_true)
 
 
 class Quantile(Loss):
@@ -423,11 +415,6 @@ class Quantile(Loss):
         q = self._q()
         return _where_into(y_true > y_pred, -q, 1 - q, out, y_pred)
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
-
-    def check_target(self, y_true):
-        _check_finite_real(self, y_true)
 
 
 class LogCosh(Loss):
@@ -459,11 +446,6 @@ class LogCosh(Loss):
         out = np.subtract(y_pred, y_true, out=out)
         return np.tanh(out, out=out)
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
-
-    def check_target(self, y_true):
-        _check_finite_real(self, y_true)
 
 
 def _log_link(raw, value, gradient, cap=EXP_RAW_MAX):
@@ -884,9 +866,6 @@ class Hinge(Loss):
         out[t * y_pred >= 1] = 0
         return out
 
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss_gradient(y_true, raw, out=out)
-
     def check_target(self, y_true):
         values = np.unique(y_true)
         if not (np.isin(values, [0, 1]).all() or np.isin(values, [-1, 1]).all()):
@@ -1082,9 +1061,6 @@ class CategoricalHinge(Loss):
         rows = np.arange(len(rival))
         out[rows, rival] += active[:, 0] * (1 - y_true[rows, rival])
         return out
-
-    def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        return self.pointwise_loss(y_true, raw), self.pointwise_gradient(y_true, raw, out=out)
 
     def check_target(self, y_true):
         CategoricalCrossEntropy.check_target(self, y_true)
