@@ -275,9 +275,9 @@ class Poisson(Loss):
     ``l = exp(raw) - y_true raw + (y_true log y_true - y_true)``, gradient
     ``exp(raw) - y_true``. The same value as scikit-learn's MLPRegressor(loss="poisson").
     Beyond ``|raw| = EXP_RAW_MAX`` (50) the loss continues along its tangent, so it stays
-    finite for any raw with a gradient that still points back; in output space ``y_pred`` is floored at machine epsilon inside the log, so a zero
-    prediction (e.g. from a softplus output) gives a finite loss. Targets must be
-    non-negative.
+    finite for any raw with a gradient that still points back; in output space ``y_pred``
+    is floored at machine epsilon inside the log, so a zero prediction (e.g. from a
+    softplus output) gives a finite loss. Targets must be non-negative.
 
     Examples
     --------
