@@ -1027,8 +1027,9 @@ class CategoricalHinge(Loss):
 
     Crammer and Singer's margin loss with one-hot targets: the true class's score must beat
     every other by a margin of 1 (the rival is taken among the other classes only, so the
-    loss does not change when every score shifts by a constant). Canonical output: identity, so a classifier
-    trained with it offers ``decision_function`` (argmax) instead of ``predict_proba``.
+    loss does not change when every score shifts by a constant). Canonical output:
+    identity, so a classifier trained with it offers ``decision_function`` (argmax) instead
+    of ``predict_proba``.
 
     Examples
     --------
