@@ -2,11 +2,13 @@
 losses, paired by maximum likelihood."""
 
 from ._classes import MLPClassifier, MLPRegressor
+from ._solvers import DivergenceWarning
 from .pairing import PairingWarning, pairing, sensible_pairs
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DivergenceWarning",
     "MLPClassifier",
     "MLPRegressor",
     "PairingWarning",

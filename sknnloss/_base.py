@@ -2,6 +2,7 @@
 and the fitted state (one flat parameter vector, with ``coefs_`` and ``intercepts_`` as views).
 """
 
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -13,14 +14,29 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
-from ._network import INITIALIZERS, Network, Objective
-from ._solvers import SCIPY_METHODS, SGD, Adam, minimize_scipy, run_stochastic
+from ._network import INITIALIZERS, Network, Objective, sample_keys
+from ._solvers import (
+    SCIPY_METHODS,
+    SGD,
+    Adam,
+    minimize_scipy,
+    optimizer_from_state_dict,
+    run_stochastic,
+)
+from ._validation import (
+    check_fitted_outputs,
+    check_input_scale,
+    check_protocol,
+    check_sample_weight,
+    check_target_input,
+    check_training_progress,
+    check_validation_split,
+)
 from .activations import ACTIVATION_ALIASES, get_activation
 from .diagnostics import LayerMonitor, TrainingHistory
 from .losses import LOSS_ALIASES, get_loss
@@ -94,6 +110,16 @@ class _FitTasks:
 _ACTIVATION_PROTOCOL = HasMethods(["forward", "backward"])
 
 
+def _activation_name(activation):
+    """A built-in activation's alias (as scikit-learn's ``out_activation_``), else the object;
+    a user's activation may carry any ``name``, alias or not."""
+    name = getattr(activation, "name", None)
+    if isinstance(name, str) and name in ACTIVATION_ALIASES:
+        if type(activation) is type(get_activation(name)):
+            return name
+    return activation
+
+
 class _ViewList(list):
     """A list of views into the flat parameter vector; item assignment writes through.
 
@@ -118,6 +144,13 @@ class _ViewList(list):
 
 class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of MLPClassifier and MLPRegressor; use those instead."""
+
+    # The HTML repr's "?" link and its per-parameter documentation (scikit-learn shows a
+    # parameter's docstring only when the estimator has a doc link): the API page that
+    # autosummary writes for the class (docs/generated/sknnloss.<Class>.html).
+    _doc_link_module = "sknnloss"
+    _doc_link_template = ("https://sknnloss.readthedocs.io/en/stable/generated/"
+                          "{estimator_module}.{estimator_name}.html")
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -153,6 +186,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "diagnostics": ["boolean"],
         "init": [StrOptions(set(INITIALIZERS)), callable],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "batch_norm": ["boolean"],
     }
 
     @abstractmethod
@@ -161,7 +196,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                  random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                  early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                  n_iter_no_change, max_fun, output_activation, scoring, restore_best_weights,
-                 diagnostics, init, max_grad_norm):
+                 diagnostics, init, max_grad_norm, dropout, batch_norm):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -192,6 +227,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.diagnostics = diagnostics
         self.init = init
         self.max_grad_norm = max_grad_norm
+        self.dropout = dropout
+        self.batch_norm = batch_norm
 
     # -- fitted weights: views into the flat parameter vector ---------------------------
     @property
@@ -219,6 +256,38 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         network = self._network_()
         return _ViewList(network.unpack_activation_params(self._params))
 
+    def _batch_norm_views(self, index):
+        network = self._network_()
+        if not network.batch_norm:
+            raise AttributeError(
+                f"This {type(self).__name__} was fitted with batch_norm=False; it has no batch "
+                "normalisation parameters."
+            )
+        return _ViewList(network.unpack_batch_norm(self._params)[index])
+
+    @property
+    def bn_scales_(self):
+        """list of ndarray: per hidden layer, batch normalisation's trained scale (a view;
+        only with ``batch_norm=True``)."""
+        return self._batch_norm_views(0)
+
+    @property
+    def bn_shifts_(self):
+        """list of ndarray: per hidden layer, batch normalisation's trained shift (a view)."""
+        return self._batch_norm_views(1)
+
+    @property
+    def bn_running_means_(self):
+        """list of ndarray: per hidden layer, the running mean of the pre-activation that
+        prediction uses (a view)."""
+        return self._batch_norm_views(2)
+
+    @property
+    def bn_running_vars_(self):
+        """list of ndarray: per hidden layer, the running variance of the pre-activation that
+        prediction uses (a view)."""
+        return self._batch_norm_views(3)
+
     def _network_(self):
         try:
             return self._network
@@ -226,6 +295,25 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise AttributeError(
                 f"This {type(self).__name__} has no weights yet; call fit first."
             ) from None
+
+    # The fitted state is plain (arrays, dicts, lists, scalars, and the public activation
+    # and loss objects): the network and the optimizer are rebuilt from it on demand, so a
+    # fitted model persists with pickle, or with skops trusting sknnloss's public types only.
+    @property
+    def _network(self):
+        """The fitted Network, rebuilt from ``_network_layout``: its constructor arguments."""
+        try:
+            layout = self._network_layout
+        except AttributeError:
+            raise AttributeError("_network") from None
+        return Network(**layout)
+
+    @_network.setter
+    def _network(self, network):
+        # Network keeps each constructor argument under its own name (as an estimator does).
+        self._network_layout = {
+            name: getattr(network, name) for name in inspect.signature(Network).parameters
+        }
 
     @staticmethod
     def _assign_layers(views, values, name):
@@ -279,6 +367,25 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             return [get_activation(a) for a in self.activation]
         return [get_activation(self.activation)] * len(hidden_sizes)
 
+    def _dropout_rates(self, hidden_sizes):
+        """One dropout rate per hidden layer, from one rate or a list of them."""
+        rates = self.dropout
+        if not isinstance(rates, (list, tuple)):
+            return [float(rates)] * len(hidden_sizes)
+        if len(rates) != len(hidden_sizes):
+            raise ValueError(
+                f"dropout has {len(rates)} entries for {len(hidden_sizes)} hidden layers "
+                f"(hidden_layer_sizes={self.hidden_layer_sizes}); pass one rate per hidden "
+                "layer, or a single rate for all of them."
+            )
+        for rate in rates:
+            if not isinstance(rate, Real) or not 0 <= rate < 1:
+                raise ValueError(
+                    f"dropout={rates!r}: each rate must be a number in [0, 1) (the probability "
+                    f"of dropping a unit in training); got {rate!r}."
+                )
+        return [float(r) for r in rates]
+
     def _resolve_output_activation(self, loss):
         """The output activation object and whether the loss's fused form applies to it."""
         canonical = get_activation(loss.canonical_activation) if hasattr(
@@ -310,11 +417,19 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"solver={self.solver!r} takes no steps of that kind. Use a stochastic solver "
                 "or max_grad_norm=None."
             )
+        dropout = self._dropout_rates(hidden_sizes)
+        if any(dropout) and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"dropout={self.dropout!r} makes the objective random, and solver="
+                f"{self.solver!r} needs a deterministic one (its line search compares "
+                "objective values). Use solver='adam' or 'sgd' with dropout, or dropout=0."
+            )
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True; use fit, or set "
                 "early_stopping=False."
             )
+        y = check_target_input(self, y)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
             dtype=(np.float64, np.float32), y_numeric=self._validate_y_numeric,
@@ -322,10 +437,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
+        sample_weight = check_sample_weight(sample_weight, X)
         loss, y_encoded, n_outputs = self._prepare_targets(
             y, X.dtype, first_pass, incremental, classes
         )
@@ -334,9 +446,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         hidden_activations = self._hidden_activations(hidden_sizes)
         output_activation, fused = self._resolve_output_activation(loss)
         if first_pass:
+            check_protocol(hidden_activations, hidden_sizes, output_activation, loss, fused,
+                           y_encoded, sample_weight, n_outputs, X.dtype)
+            check_input_scale(self, X, y_encoded if self._validate_y_numeric else None, loss)
             self._check_pairing(loss, output_activation, y_encoded)
         layer_units = [X.shape[1], *hidden_sizes, n_outputs]
-        network = Network(layer_units, hidden_activations, output_activation)
+        network = Network(layer_units, hidden_activations, output_activation,
+                          batch_norm=self.batch_norm)
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
@@ -349,35 +465,47 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     f"call needs {layer_units}. Change hidden_layer_sizes only for a fresh fit "
                     "(warm_start=False)."
                 )
+            if network.n_params != self._params.size:
+                raise ValueError(
+                    f"The network was fitted with batch_norm={self._network.batch_norm} and "
+                    f"activations {self._network.hidden_activations}; this call has "
+                    f"batch_norm={self.batch_norm} and {hidden_activations}, which changes the "
+                    "parameters. Change them only for a fresh fit (warm_start=False)."
+                )
             params = self._params.astype(X.dtype, copy=False)
         self._params = params
         self._network = network
         self.n_layers_ = len(layer_units)
         self.n_outputs_ = n_outputs
-        self.out_activation_ = (
-            output_activation.name if getattr(output_activation, "name", None)
-            and type(output_activation) is type(get_activation(output_activation.name))
-            else output_activation
-        )
+        self.out_activation_ = _activation_name(output_activation)
         self.loss_function_ = loss
 
-        objective = Objective(network, loss, self.alpha, fused)
-        if self.diagnostics and self.solver in STOCHASTIC_SOLVERS:
-            objective.monitor = LayerMonitor(network)
         stochastic = self.solver in STOCHASTIC_SOLVERS
+        objective = Objective(network, loss, self.alpha, fused, dropout=dropout,
+                              update_running_stats=stochastic)
+        if self.diagnostics and stochastic:
+            objective.monitor = LayerMonitor(network)
         tasks = _FitTasks(self, X, y, sample_weight, params,
                           max_steps=1 if incremental else self.max_iter)
         if stochastic:
             self._fit_stochastic(objective, X, y, y_encoded, sample_weight, incremental, tasks)
         else:
-            self.n_iter_, self.loss_, curve = minimize_scipy(
-                objective, params, X, y_encoded, sample_weight, solver=self.solver,
-                max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-                verbose=self.verbose, tasks=tasks,
-            )
+            # An overflow at a line-search trial point is an infinite objective, which scipy
+            # backs off from; a failed search warns (ConvergenceWarning), and weights that
+            # overflow the output are caught below (check_fitted_outputs).
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.n_iter_, self.loss_, curve = minimize_scipy(
+                    objective, params, X, y_encoded, sample_weight, solver=self.solver,
+                    max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                    verbose=self.verbose, tasks=tasks,
+                )
             self.loss_curve_ = curve
             self.best_loss_ = min(curve, default=self.loss_)
+            # Full batch: prediction uses the training set's own statistics.
+            objective.population_statistics(self._params, X, sample_weight)
         tasks.finish()
+        if stochastic and first_pass and not incremental:
+            check_training_progress(self)
 
         if not np.all(np.isfinite(self._params)):
             raise ValueError(
@@ -385,6 +513,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "large values and need to be preprocessed (e.g. StandardScaler), or the "
                 "learning rate may be too high for this activation/loss pair."
             )
+        check_fitted_outputs(self, X)
         return self
 
     def _check_pairing(self, loss, output_activation, y_encoded):
@@ -421,12 +550,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _fit_stochastic(self, objective, X, y, y_encoded, sample_weight, incremental, tasks):
         params = self._params
-        if not incremental or not hasattr(self, "_optimizer") or self._optimizer_dtype_changed():
-            self._optimizer = self._make_optimizer(params)
+        # As scikit-learn: partial_fit continues with the optimizer of the previous call (its
+        # momentum, moments and learning rate), fit starts a new one. The estimator keeps
+        # only the optimizer's plain state_dict(), rebuilt here.
+        optimizer = self._previous_optimizer(params) if incremental else None
+        if optimizer is None:
+            optimizer = self._make_optimizer(params)
+        self._optimizer_state = optimizer.state_dict()
         validation = None
         X_train, y_train, sw_train = X, y_encoded, sample_weight
         if self.early_stopping:
             stratify = y if self._stratify_validation(y) else None
+            check_validation_split(X.shape[0], self.validation_fraction, stratify)
             train_idx, val_idx = train_test_split(
                 np.arange(X.shape[0]), random_state=self._random_state,
                 test_size=self.validation_fraction, stratify=stratify,
@@ -441,6 +576,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             validation = self._validation_scorer(
                 X[val_idx], y[val_idx], None if sample_weight is None else sample_weight[val_idx]
             )
+        keys, dropout_seed = None, 0
+        if objective.uses_dropout:
+            keys = sample_keys(X_train)
+            dropout_seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         restore = self.restore_best_weights
         if restore == "auto":  # scikit-learn's behaviour
             restore = self.early_stopping
@@ -457,14 +596,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         )
         try:
             run_stochastic(
-                objective, params, self._optimizer, X_train, y_train, sw_train, state=self,
+                objective, params, optimizer, X_train, y_train, sw_train, state=self,
                 batch_size=batch_size, max_iter=self.max_iter, shuffle=self.shuffle,
                 random_state=self._random_state, tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change, incremental=incremental,
                 validation=validation, best_params=best_params, verbose=self.verbose,
                 description=description, tasks=tasks, max_grad_norm=self.max_grad_norm,
+                sample_keys=keys, dropout_seed=dropout_seed,
             )
         finally:
+            self._optimizer_state = optimizer.state_dict()  # its scalars moved too
             if best_params is not None:
                 np.copyto(params, best_params)
 
@@ -486,9 +627,17 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         return score
 
-    def _optimizer_dtype_changed(self):
-        state = getattr(self._optimizer, "m", getattr(self._optimizer, "velocity", None))
-        return state is None or state.dtype != self._params.dtype
+    def _previous_optimizer(self, params):
+        """The optimizer of the previous fit or partial_fit, rebuilt from its state_dict(); None
+        if there is none or its arrays do not match ``params`` (size or dtype)."""
+        state = getattr(self, "_optimizer_state", None)
+        if state is None:
+            return None
+        optimizer = optimizer_from_state_dict(state)
+        moments = optimizer.m if hasattr(optimizer, "m") else optimizer.velocity
+        if moments.shape != params.shape or moments.dtype != params.dtype:
+            return None
+        return optimizer
 
     def _make_optimizer(self, params):
         if self.solver == "sgd":

@@ -6,10 +6,11 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import type_of_target
 
 from ._base import BaseMLP
 from ._targets import ClassEncoder
+from ._validation import check_classifier_target
 from .losses import get_loss
 
 _COMMON_PARAMS_DOC = """
@@ -78,8 +79,11 @@ _COMMON_PARAMS_DOC = """
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment (mean) estimates, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment (uncentred variance) estimates, in [0, 1).
 
     epsilon : float, default=1e-8
         Adam's numerical stability constant.
@@ -120,6 +124,28 @@ _TRAINING_PARAMS_DOC = """
         Record per-layer diagnostics in ``history_`` each epoch ('sgd', 'adam'): the
         fraction of dead units and of saturated activations of each hidden layer, and the
         gradient and weight norms of each layer (see :mod:`sknnloss.diagnostics`).
+
+    dropout : float or list of float, default=0.0
+        Probability of dropping each hidden unit's output in training, for all hidden layers
+        or one rate per hidden layer. Inverted dropout (kept outputs are divided by
+        ``1 - rate``), so prediction needs no rescaling and uses every unit. 'sgd' and 'adam'
+        only: a non-zero rate with a scipy solver is an error, since their line search needs
+        a deterministic objective. The masks are drawn from ``random_state`` and are a
+        function of the epoch, the unit and the sample's values, so fits are reproducible,
+        duplicated rows share their mask in an epoch, and a sample weight of ``k`` is exactly
+        ``k`` copies of a row.
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activation over the batch, then scale and shift it
+        with trained parameters (``bn_scales_``, ``bn_shifts_``, in the flat parameter vector,
+        so every solver trains them; not L2-penalised). In training the (weighted) batch
+        statistics are used; prediction uses running statistics (``bn_running_means_``,
+        ``bn_running_vars_``) updated after every batch with PyTorch's ``BatchNorm1d``
+        defaults: momentum 0.1, epsilon 1e-5, unbiased variance. The scipy solvers see the
+        whole training set as one batch; their running statistics are the training set's
+        exact mean and (biased) variance at the final weights, so prediction computes exactly
+        the function they optimised. The statistics are kept through pickling, warm_start
+        and partial_fit.
 """
 
 _COMMON_ATTRIBUTES_DOC = """
@@ -145,10 +171,25 @@ _COMMON_ATTRIBUTES_DOC = """
     intercepts_ : list of ndarray
         ``intercepts_[i]`` is the bias vector of layer ``i + 1`` (also a view).
 
+    bn_scales_ : list of ndarray
+        With ``batch_norm=True`` only: per hidden layer, batch normalisation's trained scale
+        (a view into the flat parameter vector).
+
+    bn_shifts_ : list of ndarray
+        With ``batch_norm=True`` only: per hidden layer, the trained shift (a view).
+
+    bn_running_means_ : list of ndarray
+        With ``batch_norm=True`` only: per hidden layer, the running mean of the
+        pre-activation that prediction uses (a view).
+
+    bn_running_vars_ : list of ndarray
+        With ``batch_norm=True`` only: per hidden layer, the running variance of the
+        pre-activation that prediction uses (a view).
+
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
@@ -176,7 +217,8 @@ _COMMON_ATTRIBUTES_DOC = """
         elapsed time, step norm (see :mod:`sknnloss.diagnostics`).
 
     activation_params_ : list
-        Per hidden layer, the trained parameters of its activation (PReLU slopes), or None.
+        Per hidden layer, the trained parameters of its activation (PReLU slopes; a
+        view), or None.
 """
 
 
@@ -283,7 +325,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  loss="log_loss", output_activation="auto", class_weight=None, scoring=None,
                  restore_best_weights="auto", diagnostics=True, init="glorot_uniform",
-                 max_grad_norm=None):
+                 max_grad_norm=None, dropout=0.0, batch_norm=False):
         self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -295,11 +337,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
             restore_best_weights=restore_best_weights, diagnostics=diagnostics, init=init,
-            max_grad_norm=max_grad_norm,
+            max_grad_norm=max_grad_norm, dropout=dropout, batch_norm=batch_norm,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):
-        check_classification_targets(y)
+        check_classifier_target(y, type(self).__name__)
         if first_pass and not incremental:
             encoder = ClassEncoder.from_targets(y)
         elif not hasattr(self, "_encoder"):  # first partial_fit call
@@ -343,6 +385,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.classes_ = encoder.classes
         self._decision_threshold = 0.0 if kind == "sign" else 0.5
         return loss, y_encoded, encoder.n_outputs(kind)
+
+    # The fitted state stays plain: the label encoder is rebuilt from ``classes_`` and the
+    # target type, so a fitted model persists with skops trusting public types only.
+    @property
+    def _encoder(self):
+        try:
+            return ClassEncoder(self.classes_, self._target_type)
+        except AttributeError:
+            raise AttributeError("_encoder") from None
+
+    @_encoder.setter
+    def _encoder(self, encoder):
+        self.classes_ = encoder.classes
+        self._target_type = encoder.target_type
 
     def _stratify_validation(self, y):
         return y.ndim == 1
@@ -553,7 +609,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  output_activation="auto", scoring=None, restore_best_weights="auto",
-                 diagnostics=True, init="glorot_uniform", max_grad_norm=None):
+                 diagnostics=True, init="glorot_uniform", max_grad_norm=None, dropout=0.0, batch_norm=False):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -564,7 +620,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, output_activation=output_activation, scoring=scoring,
             restore_best_weights=restore_best_weights, diagnostics=diagnostics, init=init,
-            max_grad_norm=max_grad_norm,
+            max_grad_norm=max_grad_norm, dropout=dropout, batch_norm=batch_norm,
         )
 
     def _prepare_targets(self, y, dtype, first_pass, incremental, classes):

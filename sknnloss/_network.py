@@ -14,7 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .activations import Logistic
 
-__all__ = ["Network", "Objective", "INITIALIZERS"]
+__all__ = ["Network", "Objective", "INITIALIZERS", "BN_MOMENTUM", "BN_EPSILON", "sample_keys"]
 
 
 class Network:
@@ -31,9 +31,16 @@ class Network:
         penalty leaves them alone.
     output_activation : Activation
         Applied to the raw output.
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activation (batch normalisation). The trained scale
+        and shift of every hidden layer follow the activation parameters in the flat vector;
+        the running means and variances used for prediction come last. They are *state*,
+        not trained parameters: their gradient is always zero, so no solver moves them, and
+        they travel with the weights whenever the vector is copied (best-epoch snapshots,
+        divergence restores, pickling). ``n_trainable`` is where they begin.
     """
 
-    def __init__(self, layer_units, hidden_activations, output_activation):
+    def __init__(self, layer_units, hidden_activations, output_activation, batch_norm=False):
         self.layer_units = [int(u) for u in layer_units]
         self.hidden_activations = list(hidden_activations)
         self.output_activation = output_activation
@@ -62,6 +69,19 @@ class Network:
                 f"{output_activation!r} has trainable parameters; trainable activations are "
                 "for hidden layers. Pass an output activation without parameters."
             )
+        self.batch_norm = bool(batch_norm)
+        hidden_units = self.layer_units[1:-1] if self.batch_norm else []
+        self.bn_slices = {}
+        for name in ("scale", "shift", "running_mean", "running_var"):
+            if name == "running_mean":
+                self.n_trainable = start
+            slices = []
+            for units in hidden_units:
+                slices.append((start, start + units))
+                start += units
+            self.bn_slices[name] = slices
+        if not self.batch_norm:
+            self.n_trainable = start
         self.n_params = start
 
     @property
@@ -79,6 +99,12 @@ class Network:
         """Per hidden layer, a view of its activation's trained parameters (or None)."""
         return [None if sl is None else params[sl[0]:sl[1]]
                 for sl in self.activation_param_slices]
+
+    def unpack_batch_norm(self, params):
+        """Views ``(scales, shifts, running_means, running_vars)``, one per hidden layer (four
+        empty lists without batch normalisation)."""
+        return tuple([params[s:e] for s, e in self.bn_slices[name]]
+                     for name in ("scale", "shift", "running_mean", "running_var"))
 
     def initialize(self, random_state, dtype, init="glorot_uniform"):
         """Draw the initial parameter vector.
@@ -117,6 +143,11 @@ class Network:
                                            self.unpack_activation_params(params)):
             if view is not None:
                 view[...] = activation.init_params(units, dtype)
+        # Batch normalisation starts as the identity map, with PyTorch's initial statistics.
+        scales, shifts, means, variances = self.unpack_batch_norm(params)
+        for views, value in ((scales, 1), (shifts, 0), (means, 0), (variances, 1)):
+            for view in views:
+                view[...] = value
         return params
 
     def forward(self, params, X):
@@ -129,16 +160,27 @@ class Network:
             ``output_activation(raw)``.
         """
         coefs, intercepts = self.unpack(params)
+        scales, shifts, means, variances = self.unpack_batch_norm(params)
         a = X
-        for coef, intercept, activation, act_params in zip(
+        for i, (coef, intercept, activation, act_params) in enumerate(zip(
             coefs, intercepts, self.hidden_activations, self.unpack_activation_params(params)
-        ):
+        )):
             z = _affine(a, coef, intercept)
+            if self.batch_norm:  # prediction mode: the running statistics
+                z -= means[i]
+                z *= scales[i] / np.sqrt(variances[i] + BN_EPSILON)
+                z += shifts[i]
             a = activation.forward(z, out=z, **_params_kwarg(act_params))
         raw = _affine(a, coefs[-1], intercepts[-1])
         y_pred = self.output_activation.forward(raw)
         return raw, y_pred
 
+
+#: Batch normalisation constants, PyTorch's ``BatchNorm1d`` defaults: the running statistics
+#: move by ``momentum`` towards each training batch's statistics, and ``epsilon`` is added to
+#: the variance before its square root.
+BN_MOMENTUM = 0.1
+BN_EPSILON = 1e-5
 
 #: The named weight initialisers of :meth:`Network.initialize`.
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal")
@@ -200,7 +242,7 @@ def _input_gradient(a, delta, out):
 class _Buffers:
     """Per-batch work arrays, allocated once for ``capacity`` rows and sliced per batch."""
 
-    def __init__(self, network, capacity, dtype, fused):
+    def __init__(self, network, capacity, dtype, fused, dropout):
         self.capacity = capacity
         hidden = network.layer_units[1:-1]
         n_outputs = network.layer_units[-1]
@@ -208,6 +250,16 @@ class _Buffers:
         self.a = [np.empty((capacity, u), dtype) for u in hidden]
         self.delta = [np.empty((capacity, u), dtype) for u in network.layer_units[1:]]
         self.raw = np.empty((capacity, n_outputs), dtype)
+        # With batch normalisation, z holds the normalised pre-activation and h the scaled and
+        # shifted one that the activation receives; without it, h is z.
+        self.h = ([np.empty((capacity, u), dtype) for u in hidden] if network.batch_norm
+                  else self.z)
+        self.inv_std = [np.empty(u, dtype) for u in hidden]
+        # With dropout, a holds the activation's output and d what the next layer receives.
+        self.mask = [np.empty((capacity, u), dtype) if p else None
+                     for u, p in zip(hidden, dropout)]
+        self.d = [np.empty((capacity, u), dtype) if p else a
+                  for u, p, a in zip(hidden, dropout, self.a)]
         if not fused:
             self.y_pred = np.empty((capacity, n_outputs), dtype)
             self.grad_pred = np.empty((capacity, n_outputs), dtype)
@@ -223,6 +275,9 @@ class Objective:
     the sum of the sample weights (the number of samples without weights), exactly
     scikit-learn's MLP scaling; intercepts are not penalised.
 
+    The network is evaluated in *training mode*: batch normalisation uses the statistics of
+    the batch (weighted by the sample weights), and dropout, if any, drops units.
+
     Parameters
     ----------
     network : Network
@@ -233,25 +288,46 @@ class Objective:
         Whether the output activation is the loss's canonical one, so that the loss's fused
         ``loss_gradient_raw`` is used; otherwise the chain rule composes
         ``loss.loss_gradient`` with ``output_activation.backward``.
+    dropout : sequence of float, default=None
+        Per hidden layer, the probability of dropping each unit's output in training (inverted
+        dropout: kept outputs are divided by ``1 - p``). Masks need ``sample_keys`` and a
+        seed, see :meth:`set_dropout_seed` and :func:`sample_keys`.
+    update_running_stats : bool, default=False
+        Move batch normalisation's running statistics (in ``params``) towards each batch's
+        statistics on every call: what a minibatch solver wants, and not a line search.
     """
 
-    def __init__(self, network, loss, alpha, fused):
+    def __init__(self, network, loss, alpha, fused, dropout=None,
+                 update_running_stats=False):
         self.network = network
         self.loss = loss
         self.alpha = alpha
         self.fused = fused
+        n_hidden = len(network.layer_units) - 2
+        self.dropout = [0.0] * n_hidden if dropout is None else [float(p) for p in dropout]
+        self.update_running_stats = update_running_stats
+        self._dropout_seed = 0
         self._buffers = None
+        self._l2_scratch = None
         #: An optional diagnostics.LayerMonitor that sees every batch.
         self.monitor = None
+
+    @property
+    def uses_dropout(self):
+        return any(self.dropout)
+
+    def set_dropout_seed(self, seed, epoch=0):
+        """Seed the dropout masks of the following calls from ``(seed, epoch)``."""
+        self._dropout_seed = _mix_int(_mix_int(int(seed)) + _GOLDEN * (int(epoch) + 1))
 
     def _get_buffers(self, n_samples, dtype):
         buffers = self._buffers
         if buffers is None or buffers.capacity < n_samples or buffers.raw.dtype != dtype:
-            buffers = _Buffers(self.network, n_samples, dtype, self.fused)
+            buffers = _Buffers(self.network, n_samples, dtype, self.fused, self.dropout)
             self._buffers = buffers
         return buffers
 
-    def loss_gradient(self, params, X, y, sample_weight=None, out=None):
+    def loss_gradient(self, params, X, y, sample_weight=None, out=None, sample_keys=None):
         """Objective value and gradient at ``params``.
 
         Parameters
@@ -264,6 +340,8 @@ class Objective:
         sample_weight : ndarray of shape (n_samples,), default=None
         out : ndarray of shape (n_params,), default=None
             Where to write the gradient.
+        sample_keys : ndarray of uint64 of shape (n_samples,), default=None
+            The rows' keys from :func:`sample_keys`; needed with dropout.
 
         Returns
         -------
@@ -275,16 +353,32 @@ class Objective:
         buffers = self._get_buffers(n_samples, params.dtype)
         coefs, intercepts = network.unpack(params)
         act_params = network.unpack_activation_params(params)
+        bn = network.unpack_batch_norm(params)
         grad = np.empty_like(params) if out is None else out
         coef_grads, intercept_grads = network.unpack(grad)
         act_param_grads = network.unpack_activation_params(grad)
+        bn_grads = network.unpack_batch_norm(grad)
+        weights = self._weight_sum = None
+        if network.batch_norm and sample_weight is not None:
+            self._weight_sum = float(sample_weight.sum())
+            weights = sample_weight / sample_weight.dtype.type(self._weight_sum)
+        if self.uses_dropout and sample_keys is None:
+            raise ValueError("dropout needs the sample keys of the batch")
 
-        # Forward pass, keeping each hidden layer's z and a.
+        # Forward pass, keeping each hidden layer's z, h, a (and dropout's masked output d).
         a = X
         for i, activation in enumerate(network.hidden_activations):
             z = _affine(a, coefs[i], intercepts[i], out=buffers.z[i][:n_samples])
-            a = activation.forward(z, out=buffers.a[i][:n_samples],
+            h = z
+            if network.batch_norm:
+                h = self._batch_norm_forward(i, z, buffers.h[i][:n_samples], weights, bn,
+                                             buffers.inv_std[i])
+            a = activation.forward(h, out=buffers.a[i][:n_samples],
                                    **_params_kwarg(act_params[i]))
+            if self.dropout[i]:
+                mask = buffers.mask[i][:n_samples]
+                _dropout_mask(sample_keys, self._dropout_seed, i, self.dropout[i], out=mask)
+                a = np.multiply(a, mask, out=buffers.d[i][:n_samples])
         raw = _affine(a, coefs[-1], intercepts[-1], out=buffers.raw[:n_samples])
 
         # Gradient of the loss with respect to the raw output.
@@ -305,18 +399,29 @@ class Objective:
 
         # Backward pass.
         for i in range(last, -1, -1):
-            a_prev = X if i == 0 else buffers.a[i - 1][:n_samples]
+            a_prev = X if i == 0 else buffers.d[i - 1][:n_samples]
             _input_gradient(a_prev, delta, coef_grads[i])
             np.sum(delta, axis=0, out=intercept_grads[i])
             if i > 0:
-                grad_a = np.matmul(delta, coefs[i].T, out=buffers.delta[i - 1][:n_samples])
-                activation = network.hidden_activations[i - 1]
-                z_prev = buffers.z[i - 1][:n_samples]
-                if act_params[i - 1] is not None:
-                    activation.param_gradient(z_prev, a_prev, grad_a, act_params[i - 1],
-                                              out=act_param_grads[i - 1])
-                delta = activation.backward(z_prev, a_prev, grad_a, out=grad_a,
-                                            **_params_kwarg(act_params[i - 1]))
+                j = i - 1
+                grad_a = np.matmul(delta, coefs[i].T, out=buffers.delta[j][:n_samples])
+                if self.dropout[j]:
+                    grad_a *= buffers.mask[j][:n_samples]
+                activation = network.hidden_activations[j]
+                h_prev = buffers.h[j][:n_samples]
+                a_act = buffers.a[j][:n_samples]
+                if act_params[j] is not None:
+                    activation.param_gradient(h_prev, a_act, grad_a, act_params[j],
+                                              out=act_param_grads[j])
+                delta = activation.backward(h_prev, a_act, grad_a, out=grad_a,
+                                            **_params_kwarg(act_params[j]))
+                if network.batch_norm:
+                    delta = _batch_norm_backward(
+                        delta, buffers.z[j][:n_samples], buffers.inv_std[j], bn[0][j],
+                        weights, bn_grads[0][j], bn_grads[1][j],
+                    )
+        if network.batch_norm:  # the running statistics are state, not trained
+            grad[network.n_trainable:] = 0
 
         if self.alpha:
             weight_sum = n_samples if sample_weight is None else sample_weight.sum()
@@ -324,10 +429,156 @@ class Objective:
                 coef_flat = params[: network.n_coef]
                 scale = self.alpha / weight_sum
                 value += 0.5 * scale * float(np.dot(coef_flat, coef_flat))
-                grad[: network.n_coef] += params.dtype.type(scale) * coef_flat
+                # grad += scale * coefs, through a scratch buffer kept between calls (numpy's
+                # own BLAS only: scipy ships a second OpenBLAS whose threads would fight it).
+                scratch = self._l2_scratch
+                if scratch is None or scratch.dtype != params.dtype:
+                    scratch = self._l2_scratch = np.empty(network.n_coef, params.dtype)
+                np.multiply(coef_flat, params.dtype.type(scale), out=scratch)
+                grad[: network.n_coef] += scratch
         if self.monitor is not None:
-            self.monitor.observe(buffers.z, buffers.a, n_samples, act_params, coef_grads)
+            self.monitor.observe(buffers.h, buffers.a, n_samples, act_params, coef_grads)
         return float(value), grad
+
+    def _batch_norm_forward(self, i, z, h, weights, bn, inv_std):
+        """Normalise ``z`` in place with the batch statistics; write ``scale * z + shift``
+        into ``h``; update the running statistics if asked; return ``h``."""
+        scales, shifts, running_means, running_vars = bn
+        n_samples = z.shape[0]
+        mean = z.mean(axis=0) if weights is None else weights @ z
+        z -= mean
+        np.multiply(z, z, out=h)  # h as scratch space for the squared deviations
+        var = h.mean(axis=0) if weights is None else weights @ h
+        np.sqrt(var + z.dtype.type(BN_EPSILON), out=inv_std)
+        np.reciprocal(inv_std, out=inv_std)
+        z *= inv_std
+        np.multiply(z, scales[i], out=h)
+        h += shifts[i]
+        if self.update_running_stats:
+            # The unbiased variance, as PyTorch keeps; with sample weights the weights count
+            # as frequencies, so a weight of k is k copies of the row.
+            count = n_samples if self._weight_sum is None else self._weight_sum
+            correction = count / (count - 1) if count > 1 else 1.0
+            momentum = z.dtype.type(BN_MOMENTUM)
+            running_means[i] *= 1 - momentum
+            running_means[i] += momentum * mean
+            running_vars[i] *= 1 - momentum
+            running_vars[i] += (momentum * correction) * var
+        return h
+
+    def population_statistics(self, params, X, sample_weight=None):
+        """Set the running statistics in ``params`` to the exact (weighted) means and biased
+        variances of the whole of ``X`` at these weights: batch normalisation's prediction
+        mode then computes exactly the function a full-batch solver optimised."""
+        network = self.network
+        if not network.batch_norm:
+            return
+        coefs, intercepts = network.unpack(params)
+        act_params = network.unpack_activation_params(params)
+        scales, shifts, means, variances = network.unpack_batch_norm(params)
+        weights = None if sample_weight is None else sample_weight / sample_weight.sum()
+        a = X
+        for i, activation in enumerate(network.hidden_activations):
+            z = _affine(a, coefs[i], intercepts[i])
+            means[i][...] = z.mean(axis=0) if weights is None else weights @ z
+            z -= means[i]
+            squared = z * z
+            variances[i][...] = squared.mean(axis=0) if weights is None else weights @ squared
+            z *= scales[i] / np.sqrt(variances[i] + BN_EPSILON)
+            z += shifts[i]
+            a = activation.forward(z, out=z, **_params_kwarg(act_params[i]))
+
+
+def _batch_norm_backward(grad_h, zhat, inv_std, scale, weights, scale_grad, shift_grad):
+    """Gradient through batch normalisation, in place in ``grad_h``; ``zhat`` is destroyed.
+
+    With ``h = scale * zhat + shift``, ``zhat = (z - mean) / std`` and batch weights ``p``
+    (``1/n`` each without sample weights, summing to 1):
+    ``dz = scale / std * (dh - p * (sum(dh) + zhat * sum(dh * zhat)))``.
+    """
+    np.einsum("ij,ij->j", grad_h, zhat, out=scale_grad)
+    np.sum(grad_h, axis=0, out=shift_grad)
+    zhat *= scale_grad
+    zhat += shift_grad
+    if weights is None:
+        zhat *= zhat.dtype.type(1.0 / zhat.shape[0])
+    else:
+        zhat *= weights[:, None]
+    grad_h -= zhat
+    grad_h *= scale * inv_std
+    return grad_h
+
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix(x):
+    """splitmix64's finaliser, in place on a uint64 array (wrapping arithmetic)."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _mix_int(x):
+    """splitmix64's finaliser on a Python int."""
+    x &= _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def sample_keys(X):
+    """One 64-bit key per row of ``X``, a hash of its non-zero values and their columns.
+
+    Dropout masks are a function of (seed, layer, unit, row key): identical rows get
+    identical masks within an epoch, so a sample weight of ``k`` is exactly ``k`` copies of a
+    row, and a row's mask does not depend on the batch it falls in. Dense and sparse forms of
+    the same data give the same keys.
+    """
+    n_samples, n_features = X.shape
+    keys = np.zeros(n_samples, dtype=np.uint64)
+    bits_dtype = np.uint64 if X.dtype == np.float64 else np.uint32
+    columns = _mix((np.arange(n_features, dtype=np.uint64) + np.uint64(1))
+                   * np.uint64(_GOLDEN))
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)
+        values = X.data.view(bits_dtype).astype(np.uint64)
+        contributions = _mix(values ^ columns[X.indices])
+        contributions[X.data == 0] = 0
+        rows = np.repeat(np.arange(n_samples), np.diff(X.indptr))
+        np.add.at(keys, rows, contributions)
+        return keys
+    X = np.ascontiguousarray(X)
+    for start in range(0, n_samples, 4096):
+        block = X[start:start + 4096]
+        contributions = _mix(block.view(bits_dtype).astype(np.uint64) ^ columns)
+        contributions[block == 0] = 0
+        keys[start:start + 4096] = contributions.sum(axis=1, dtype=np.uint64)
+    return keys
+
+
+def _dropout_mask(keys, seed, layer, rate, out):
+    """Inverted-dropout mask: ``0`` with probability ``rate``, else ``1 / (1 - rate)``.
+
+    Each row's key is fully mixed with the seed and layer once; each (row, unit) then gets
+    one multiply-xorshift-multiply round, whose high bits are compared with
+    ``rate * 2**64`` (no conversion to floats).
+    """
+    n_units = out.shape[1]
+    layer_seed = np.uint64(_mix_int(_mix_int(seed + _GOLDEN * (layer + 1))))
+    rows = _mix(keys ^ layer_seed)
+    bits = np.add(rows[:, None], np.arange(1, n_units + 1, dtype=np.uint64)
+                  * np.uint64(_GOLDEN))
+    bits *= np.uint64(0xBF58476D1CE4E5B9)
+    bits ^= bits >> np.uint64(29)
+    bits *= np.uint64(0x94D049BB133111EB)
+    keep = bits >= np.uint64(min(int(rate * 2.0 ** 64), _MASK64))
+    np.multiply(keep, out.dtype.type(1.0 / (1.0 - rate)), out=out)
+    return out
 
 
 def _call_loss_gradient(loss, method, y, prediction, sample_weight, out):

@@ -11,11 +11,12 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import shuffle as _shuffle
 
 __all__ = ["SCIPY_METHODS", "SGD", "Adam", "DivergenceWarning", "minimize_scipy",
-           "run_stochastic"]
+           "run_stochastic", "optimizer_from_state_dict"]
 
 #: solver name -> scipy.optimize.minimize method, for the full-batch gradient-based solvers.
 SCIPY_METHODS = {"lbfgs": "L-BFGS-B", "cg": "CG", "bfgs": "BFGS"}
@@ -91,6 +92,29 @@ class SGD:
             print(msg + f" Setting learning rate to {self.learning_rate:f}")
         return False
 
+    def state_dict(self):
+        """The optimizer's state as a plain dict: numpy arrays and scalars, no object.
+
+        A fitted estimator stores this dict, never the optimizer, so that it persists with
+        pickle or skops without private types; :meth:`from_state_dict` rebuilds the optimizer
+        where ``partial_fit`` left it (the arrays are shared, not copied).
+        """
+        return {"solver": "sgd", "learning_rate_init": self.learning_rate_init,
+                "learning_rate": self.learning_rate, "schedule": self.schedule,
+                "momentum": self.momentum, "nesterov": self.nesterov,
+                "power_t": self.power_t, "velocity": self.velocity}
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """The optimizer described by :meth:`state_dict`, working on the same arrays."""
+        velocity = state["velocity"]
+        optimizer = cls(0, velocity.dtype, state["learning_rate_init"], state["schedule"],
+                        state["momentum"], state["nesterov"], state["power_t"])
+        optimizer.learning_rate = state["learning_rate"]
+        optimizer.velocity = velocity
+        optimizer._step = np.empty_like(velocity)
+        return optimizer
+
 
 class Adam:
     """Adam (Kingma & Ba, 2014) on a flat vector, with scikit-learn's bias correction.
@@ -145,6 +169,30 @@ class Adam:
         if verbose:
             print(msg + " Stopping.")
         return True
+
+    def state_dict(self):
+        """The optimizer's state as a plain dict (see :meth:`SGD.state_dict`)."""
+        return {"solver": "adam", "learning_rate_init": self.learning_rate_init,
+                "learning_rate": self.learning_rate, "beta_1": self.beta_1,
+                "beta_2": self.beta_2, "epsilon": self.epsilon, "t": self.t,
+                "m": self.m, "v": self.v}
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """The optimizer described by :meth:`state_dict`, working on the same arrays."""
+        m, v = state["m"], state["v"]
+        optimizer = cls(0, m.dtype, state["learning_rate_init"], state["beta_1"],
+                        state["beta_2"], state["epsilon"])
+        optimizer.learning_rate = state["learning_rate"]
+        optimizer.t = state["t"]
+        optimizer.m, optimizer.v = m, v
+        optimizer._tmp = np.empty_like(m)
+        return optimizer
+
+
+def optimizer_from_state_dict(state):
+    """Rebuild the SGD or Adam optimizer whose ``state_dict()`` is ``state``."""
+    return {"sgd": SGD, "adam": Adam}[state["solver"]].from_state_dict(state)
 
 
 def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, max_fun,
@@ -224,7 +272,7 @@ class DivergenceWarning(ConvergenceWarning):
 def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, batch_size,
                    max_iter, shuffle, random_state, tol, n_iter_no_change, incremental,
                    validation, best_params, verbose, description="", tasks=None,
-                   max_grad_norm=None):
+                   max_grad_norm=None, sample_keys=None, dropout_seed=0):
     """Minibatch training with SGD or Adam, following scikit-learn's MLP epoch logic.
 
     Parameters
@@ -249,6 +297,10 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
     tasks : None or object
         scikit-learn callback tasks: ``begin_step()`` before each epoch, ``end_step()``
         after it (after ``history_`` has the epoch's row); True from it stops training.
+    sample_keys : None or ndarray of uint64
+        With dropout, the rows' keys (``_network.sample_keys``), shuffled with the rows.
+    dropout_seed : int
+        With dropout, the seed of this call; each epoch's masks use ``(seed, epoch)``.
 
     Notes
     -----
@@ -265,17 +317,19 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
     call_start = params.copy()  # fallback weights if training diverges
     good_params, good_loss = None, np.inf  # the best completed epoch of this call
     state.n_iter_ = 0  # as scikit-learn: epochs of this call; t_ and loss_curve_ accumulate
-    # Several batches: one permuted copy per epoch, then every batch is a contiguous slice.
+    # Several shuffled batches: each is gathered into preallocated buffers (no per-epoch copy
+    # of the data); one batch, or no shuffling: contiguous slices of the data themselves.
     single_batch = batch_size >= n_samples
+    gather = _BatchGather([X, y, sample_weight, sample_keys], batch_size)
 
-    for _ in range(max_iter):
-        X_epoch, y_epoch, sw_epoch = X, y, sample_weight
+    n_trainable = objective.network.n_trainable
+    for epoch in range(max_iter):
+        permuted = False
         if shuffle:
             sample_idx = _shuffle(sample_idx, random_state=random_state)
-            if not single_batch:
-                X_epoch = X[sample_idx]
-                y_epoch = y[sample_idx]
-                sw_epoch = None if sample_weight is None else sample_weight[sample_idx]
+            permuted = not single_batch
+        if sample_keys is not None:
+            objective.set_dropout_seed(dropout_seed, epoch)
 
         np.copyto(epoch_start, params)
         if tasks is not None:
@@ -289,12 +343,13 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, n_samples, batch_size):
                 stop = min(start + batch_size, n_samples)
-                sw_batch = None if sw_epoch is None else sw_epoch[start:stop]
+                X_batch, y_batch, sw_batch, keys_batch = gather(
+                    sample_idx[start:stop] if permuted else slice(start, stop))
                 batch_weight = stop - start if sw_batch is None else float(sw_batch.sum())
                 if batch_weight == 0:
                     continue
                 value, _ = objective.loss_gradient(
-                    params, X_epoch[start:stop], y_epoch[start:stop], sw_batch, out=grad
+                    params, X_batch, y_batch, sw_batch, out=grad, sample_keys=keys_batch,
                 )
                 if not math.isfinite(value):
                     diverged = True
@@ -304,7 +359,8 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                     clip_gradient(grad, max_grad_norm)
                 optimizer.update(params, grad)
             diverged = diverged or not np.all(np.isfinite(params))
-            step_norm = float(np.linalg.norm(params - epoch_start))  # may overflow to inf
+            # The trained parameters only (not batch normalisation's running statistics).
+            step_norm = float(np.linalg.norm(params[:n_trainable] - epoch_start[:n_trainable]))
         if diverged:
             if objective.monitor is not None:
                 objective.monitor.end_epoch(params)  # discard the abandoned epoch
@@ -366,6 +422,29 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+
+class _BatchGather:
+    """Rows of several arrays (``None`` entries stay ``None``) for a slice or an index array;
+    dense rows picked by an index array are written into buffers allocated once."""
+
+    def __init__(self, arrays, batch_size):
+        self.arrays = arrays
+        self.buffers = [
+            None if a is None or sparse.issparse(a)
+            else np.empty((min(batch_size, a.shape[0]), *a.shape[1:]), a.dtype)
+            for a in arrays
+        ]
+
+    def __call__(self, rows):
+        if isinstance(rows, slice):
+            return [None if a is None else a[rows] for a in self.arrays]
+        n = len(rows)
+        return [
+            None if a is None else a[rows] if buffer is None
+            else np.take(a, rows, axis=0, out=buffer[:n])
+            for a, buffer in zip(self.arrays, self.buffers)
+        ]
 
 
 def clip_gradient(grad, max_norm):

@@ -62,6 +62,16 @@ def _away_from_kinks(rng, shape, kinks=(0.0,), low=-3.0, high=3.0):
     return z
 
 
+def require_trainable_methods(activation, where):
+    """Raise ``TypeError`` if a trainable activation lacks a method training needs."""
+    for method in ("n_params", "init_params", "param_gradient"):
+        if not callable(getattr(activation, method, None)):
+            raise TypeError(
+                f"{where} says it is trainable but lacks {method}(); see "
+                "sknnloss.activations.PReLU."
+            )
+
+
 def check_activation(activation, n_units=4, random_state=0):
     """Check that an activation follows the protocol and that its derivative is right.
 
@@ -97,12 +107,7 @@ def check_activation(activation, n_units=4, random_state=0):
     z = _away_from_kinks(rng, shape)
     kwargs = {}
     if getattr(activation, "trainable", False):
-        for method in ("n_params", "init_params", "param_gradient"):
-            if not callable(getattr(activation, method, None)):
-                raise TypeError(
-                    f"{activation!r} says it is trainable but lacks {method}(); see "
-                    "sknnloss.activations.PReLU."
-                )
+        require_trainable_methods(activation, repr(activation))
         n_params = int(activation.n_params(n_units))
         params = _check_array(activation, "init_params",
                               activation.init_params(n_units, np.float64), (n_params,))

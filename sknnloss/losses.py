@@ -25,7 +25,7 @@ raw-space composition with ``canonical_activation`` and ``check_target``. Overri
 """
 
 import numpy as np
-from scipy.special import expit, logsumexp, xlogy
+from scipy.special import expit, xlogy
 from sklearn.base import BaseEstimator
 
 from .activations import EXP_RAW_MAX, get_activation
@@ -172,6 +172,19 @@ class Loss(BaseEstimator):
         return self.loss_gradient_raw(y_true, raw, sample_weight)[1]
 
 
+def _softmax_logsumexp(raw, out=None):
+    """Row-wise ``logsumexp(raw)`` and ``softmax(raw)`` (written into ``out``) from one pass of
+    exponentials: the row maximum is subtracted first, so nothing overflows."""
+    row_max = raw.max(axis=1)
+    out = np.subtract(raw, row_max[:, np.newaxis], out=out)
+    np.exp(out, out=out)
+    total = out.sum(axis=1)
+    out /= total[:, np.newaxis]
+    np.log(total, out=total)
+    total += row_max
+    return total, out
+
+
 def _weighted_mean(loss, sample_weight):
     if sample_weight is None:
         return float(loss.mean())
@@ -293,16 +306,17 @@ class Poisson(Loss):
     target_kind = "nonnegative"
 
     def pointwise_loss(self, y_true, y_pred):
-        # y_pred is floored at eps inside the log (as the cross-entropies clip), so a zero
-        # prediction, e.g. from a softplus output, gives a large but finite loss.
+        # y_pred is floored at eps (as the cross-entropies clip), so a zero prediction, e.g.
+        # from a softplus output, gives a large but finite loss; below the floor (an output
+        # that can go negative) the loss is flat, never lower than at the floor.
         p = np.maximum(y_pred, _log_clip(y_pred.dtype))
-        return (xlogy(y_true, y_true) - xlogy(y_true, p) - y_true + y_pred).sum(axis=1)
+        return (xlogy(y_true, y_true) - xlogy(y_true, p) - y_true + p).sum(axis=1)
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
         p = np.maximum(y_pred, _log_clip(y_pred.dtype))
         out = np.divide(y_true, p, out=out)
-        out[y_pred != p] = 0  # the floored log is flat there: only the "+ y_pred" term remains
         np.subtract(1, out, out=out)
+        out[y_pred != p] = 0  # flat below the floor
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
@@ -719,11 +733,10 @@ class CategoricalCrossEntropy(Loss):
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
         y_true = self._smooth(y_true)
-        lse = logsumexp(raw, axis=1)
         mass = y_true.sum(axis=1)
-        loss = lse * mass - np.einsum("ij,ij->i", y_true, raw)
-        grad = np.subtract(raw, lse[:, np.newaxis], out=out)
-        np.exp(grad, out=grad)
+        loss = -np.einsum("ij,ij->i", y_true, raw)
+        lse, grad = _softmax_logsumexp(raw, out)
+        loss += lse * mass
         grad *= mass[:, np.newaxis]
         grad -= y_true
         return loss, grad
@@ -770,15 +783,21 @@ class SparseCategoricalCrossEntropy(Loss):
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
 
-    @staticmethod
-    def _rows(y_true):
-        return np.arange(y_true.shape[0]), np.asarray(y_true, dtype=np.intp)
+    def _rows(self, y_true, n_classes):
+        """Row and column indices of the target classes, checked against ``n_classes``."""
+        y_true = np.asarray(y_true)
+        cols = y_true.astype(np.intp, copy=False)
+        if y_true.ndim != 1 or (cols.size and (
+                cols.min() < 0 or cols.max() >= n_classes
+                or (y_true.dtype.kind != "i" and np.any(cols != y_true)))):
+            self.check_target(y_true, n_classes=n_classes)
+        return np.arange(y_true.shape[0]), cols
 
     def _eps(self):
         return _smooth_labels(self, 0.0, 1.0)  # validates; equals label_smoothing
 
     def pointwise_loss(self, y_true, y_pred):
-        rows, cols = self._rows(y_true)
+        rows, cols = self._rows(y_true, y_pred.shape[1])
         clip = _log_clip(y_pred.dtype)
         loss = -np.log(np.maximum(y_pred[rows, cols], clip))
         eps = self._eps()
@@ -787,7 +806,7 @@ class SparseCategoricalCrossEntropy(Loss):
         return loss
 
     def pointwise_gradient(self, y_true, y_pred, out=None):
-        rows, cols = self._rows(y_true)
+        rows, cols = self._rows(y_true, y_pred.shape[1])
         eps = self._eps()
         clip = _log_clip(y_pred.dtype)
         out = np.zeros_like(y_pred) if out is None else out
@@ -803,28 +822,37 @@ class SparseCategoricalCrossEntropy(Loss):
         return out
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
-        rows, cols = self._rows(y_true)
+        rows, cols = self._rows(y_true, raw.shape[1])
         eps = self._eps()
-        lse = logsumexp(raw, axis=1)
-        loss = lse - raw[rows, cols]
+        picked = raw[rows, cols]
+        loss = -picked
         if eps:
-            loss += eps * (raw[rows, cols] - raw.mean(axis=1))
-        grad = np.subtract(raw, lse[:, np.newaxis], out=out)
-        np.exp(grad, out=grad)
+            loss += eps * (picked - raw.mean(axis=1))
+        lse, grad = _softmax_logsumexp(raw, out)
+        loss += lse
         grad[rows, cols] -= 1 - eps
         if eps:
             grad -= eps / raw.shape[1]
         return loss, grad
 
-    def check_target(self, y_true):
-        if y_true.ndim != 1 or not np.issubdtype(np.asarray(y_true).dtype, np.integer):
+    def check_target(self, y_true, n_classes=None):
+        """Raise ``ValueError`` unless ``y_true`` holds integer class indices of shape
+        ``(n_samples,)``, each in ``[0, n_classes)`` (``n_classes``: the number of outputs,
+        when known)."""
+        y_true = np.asarray(y_true)
+        if y_true.ndim != 1 or not np.issubdtype(y_true.dtype, np.integer):
             raise ValueError(
                 f"{self!r} needs integer class indices of shape (n_samples,); got an array "
-                f"of shape {np.shape(y_true)} and dtype {np.asarray(y_true).dtype}. For "
+                f"of shape {np.shape(y_true)} and dtype {y_true.dtype}. For "
                 "one-hot rows use 'categorical_crossentropy'."
             )
         if y_true.size and y_true.min() < 0:
             raise ValueError(f"{self!r} needs class indices >= 0; got {y_true.min()}.")
+        if n_classes is not None and y_true.size and y_true.max() >= n_classes:
+            raise ValueError(
+                f"{self!r} got the class index {y_true.max()} for predictions of "
+                f"{n_classes} classes; class indices must lie in [0, {n_classes - 1}]."
+            )
 
 
 class Hinge(Loss):

@@ -27,3 +27,18 @@ def test_quick_benchmark_runs_every_workload():
         assert any(line.startswith(f"== {name}:") for line in lines), f"{name}\n{report}"
         assert any(line.split()[:1] == [name] for line in lines), f"{name}\n{report}"
     assert "MISMATCH" not in proc.stdout, report
+
+
+def test_overhead_benchmark_runs_every_setting():
+    env = {key: value for key, value in os.environ.items() if key != "SCIPY_ARRAY_API"}
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/overhead.py", "--quick", "--repeats", "1",
+         "--epochs", "1"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[2:]}
+    assert set(rows) == {"plain", "diagnostics", "dropout=0.2", "batch_norm",
+                         "dropout+batch_norm"}, proc.stdout
+    assert float(rows["plain"][1]) == 1.0
+    assert all(float(seconds) > 0 for seconds, _ in rows.values())

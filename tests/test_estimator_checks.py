@@ -55,6 +55,13 @@ ESTIMATORS = [
     MLPClassifier(init="he_uniform", max_grad_norm=1.0, max_iter=100),
     MLPClassifier(activation="tanh", init="glorot_normal", solver="lbfgs", max_iter=100),
     MLPRegressor(init="he_normal", solver="sgd", max_grad_norm=0.5, max_iter=100),
+    # Dropout and batch normalisation (sample weights stay frequencies with both).
+    MLPClassifier(dropout=0.2, max_iter=100),
+    MLPRegressor(batch_norm=True, max_iter=100),
+    MLPClassifier(batch_norm=True, solver="lbfgs", max_iter=100),
+    MLPRegressor(hidden_layer_sizes=(20, 10), dropout=[0.1, 0.2], batch_norm=True,
+                 solver="sgd", learning_rate_init=0.01, max_iter=100),
+    MLPClassifier(hidden_layer_sizes=(30,), batch_norm=True, dropout=0.1, max_iter=100),
     # User-defined objects, written as the docs describe.
     MLPClassifier(activation=ScaledTanh(scale=3.0), solver="lbfgs", max_iter=100),
     MLPRegressor(activation=ScaledTanh(), loss=PseudoHuber(delta=2.0), solver="lbfgs",

@@ -143,10 +143,10 @@ def test_constructor_parameters_match_sklearn():
     for ours, theirs, extra in [
         (MLPClassifier(), SklearnMLPClassifier(),
          {"loss", "output_activation", "class_weight", "scoring", "restore_best_weights",
-          "diagnostics", "init", "max_grad_norm"}),
+          "diagnostics", "init", "max_grad_norm", "dropout", "batch_norm"}),
         (MLPRegressor(), SklearnMLPRegressor(),
          {"output_activation", "scoring", "restore_best_weights", "diagnostics", "init",
-          "max_grad_norm"}),
+          "max_grad_norm", "dropout", "batch_norm"}),
     ]:
         our_params, their_params = ours.get_params(), theirs.get_params()
         assert set(our_params) - set(their_params) == extra
@@ -558,3 +558,17 @@ def test_no_runtime_warnings_on_default_fits():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         MLPClassifier(max_iter=5, random_state=0).fit(X, y).predict_proba(X)
+
+
+def test_user_output_activation_may_carry_any_name():
+    """A user's activation named like no built-in alias is kept as the object."""
+    from sknnloss.activations import Identity
+
+    class Shifted(Identity):
+        name = "shifted"
+
+    model = MLPRegressor(output_activation=Shifted(), max_iter=5).fit([[0.0], [1.0]],
+                                                                      [0.0, 1.0])
+    assert isinstance(model.out_activation_, Shifted)
+    assert MLPRegressor(max_iter=5).fit([[0.0], [1.0]], [0.0, 1.0]).out_activation_ == (
+        "identity")

@@ -1684,3 +1684,17 @@ def test_categorical_hinge_matches_torch(rivals):
         raw = raw + np.minimum(-0.1 - others, 0.0)
     _compare_with_torch(CategoricalHinge(), y, raw, w,
                         lambda torch, r, y: _t_categorical_hinge(torch, r, y))
+
+
+def test_poisson_output_space_is_flat_below_the_floor():
+    """An output that can go negative (identity + poisson) cannot push the loss below its
+    value at the floor: the loss is flat there and its gradient zero, never unbounded."""
+    from sknnloss.losses import Poisson
+
+    y = np.array([[1.0], [0.0], [3.0]])
+    loss = Poisson()
+    at_floor = loss.pointwise_loss(y, np.full_like(y, 1e-300))
+    for value in (-1e6, -1.0, 0.0):
+        y_pred = np.full_like(y, value)
+        assert_allclose(loss.pointwise_loss(y, y_pred), at_floor)
+        assert not np.any(loss.pointwise_gradient(y, y_pred))
