@@ -153,6 +153,11 @@ class Network:
     def forward(self, params, X):
         """Raw output and prediction for ``X``; allocates its own arrays (thread-safe).
 
+        Large inputs are processed in blocks of rows (``FORWARD_BLOCK_ELEMENTS`` elements of
+        the widest layer per block), so the hidden activations stay small enough for the
+        CPU caches and the memory held at once does not grow with the number of rows beyond
+        the outputs themselves.
+
         Returns
         -------
         raw : ndarray of shape (n_samples, n_outputs)
@@ -160,21 +165,45 @@ class Network:
             ``output_activation(raw)``.
         """
         coefs, intercepts = self.unpack(params)
-        scales, shifts, means, variances = self.unpack_batch_norm(params)
-        a = X
-        for i, (coef, intercept, activation, act_params) in enumerate(zip(
-            coefs, intercepts, self.hidden_activations, self.unpack_activation_params(params)
-        )):
-            z = _affine(a, coef, intercept)
-            if self.batch_norm:  # prediction mode: the running statistics
-                z -= means[i]
-                z *= scales[i] / np.sqrt(variances[i] + BN_EPSILON)
-                z += shifts[i]
-            a = activation.forward(z, out=z, **_params_kwarg(act_params))
-        raw = _affine(a, coefs[-1], intercepts[-1])
-        y_pred = self.output_activation.forward(raw)
+        act_params = self.unpack_activation_params(params)
+        # Prediction-mode batch normalisation, per hidden layer: (z - mean) * factor + shift.
+        bn = None
+        if self.batch_norm:
+            scales, shifts, means, variances = self.unpack_batch_norm(params)
+            bn = [(mean, scale / np.sqrt(variance + BN_EPSILON), shift)
+                  for scale, shift, mean, variance in zip(scales, shifts, means, variances)]
+        n_samples = X.shape[0]
+        block = max(256, FORWARD_BLOCK_ELEMENTS // max(self.layer_units[1:]))
+        if n_samples <= block:
+            raw = self._forward_block(X, coefs, intercepts, act_params, bn)
+            return raw, self.output_activation.forward(raw)
+        if sparse.issparse(X):
+            X = X.tocsr()  # cheap row blocks
+        dtype = np.result_type(X.dtype, params.dtype)
+        raw = np.empty((n_samples, self.layer_units[-1]), dtype=dtype)
+        y_pred = np.empty_like(raw)
+        for start in range(0, n_samples, block):
+            rows = slice(start, min(start + block, n_samples))
+            self._forward_block(X[rows], coefs, intercepts, act_params, bn, out=raw[rows])
+            self.output_activation.forward(raw[rows], out=y_pred[rows])
         return raw, y_pred
 
+    def _forward_block(self, X, coefs, intercepts, act_params, bn, out=None):
+        a = X
+        for i, activation in enumerate(self.hidden_activations):
+            z = _affine(a, coefs[i], intercepts[i])
+            if bn is not None:
+                mean, factor, shift = bn[i]
+                z -= mean
+                z *= factor
+                z += shift
+            a = activation.forward(z, out=z, **_params_kwarg(act_params[i]))
+        return _affine(a, coefs[-1], intercepts[-1], out=out)
+
+
+#: Rows per block of :meth:`Network.forward` times the widest layer's units: 2**18 elements
+#: (2 MiB of float64 per hidden array).
+FORWARD_BLOCK_ELEMENTS = 2 ** 18
 
 #: Batch normalisation constants, PyTorch's ``BatchNorm1d`` defaults: the running statistics
 #: move by ``momentum`` towards each training batch's statistics, and ``epsilon`` is added to

@@ -159,18 +159,30 @@ def check_sample_weight(sample_weight, X):
     if sample_weight is None:
         return None
     if X.dtype != np.float64:
-        checked = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                       ensure_non_negative=True)
-        limit = float(np.finfo(X.dtype).max)
-        largest = float(checked.max()) if checked.size else 0.0
-        if largest > limit:
-            raise ValueError(
-                f"sample_weight holds values up to {largest:.3g}, beyond the range of "
-                f"{X.dtype} (max {limit:.3g}), the dtype X is trained in. Rescale the "
-                "weights (only their ratios matter to the loss) or pass X as float64."
-            )
-        return checked.astype(X.dtype)
-    return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sample_weight = _check_float32_range(sample_weight, X)
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                         ensure_non_negative=True)
+    if not np.any(sample_weight):  # scikit-learn < 1.8 lets all-zero weights through
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: with every weight 0 "
+            "there is nothing to learn from."
+        )
+    return sample_weight
+
+
+def _check_float32_range(sample_weight, X):
+    """The weights in float64, after checking they fit the range of ``X.dtype``."""
+    checked = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                   ensure_non_negative=True)
+    limit = float(np.finfo(X.dtype).max)
+    largest = float(checked.max()) if checked.size else 0.0
+    if largest > limit:
+        raise ValueError(
+            f"sample_weight holds values up to {largest:.3g}, beyond the range of "
+            f"{X.dtype} (max {limit:.3g}), the dtype X is trained in. Rescale the "
+            "weights (only their ratios matter to the loss) or pass X as float64."
+        )
+    return checked
 
 
 # -- the early-stopping split ----------------------------------------------------------------
