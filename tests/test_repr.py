@@ -130,8 +130,6 @@ def test_doc_link_points_to_the_class_api_page(cls):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_doc_link_matches_the_api_reference(cls):
     api = DOCS / "api.rst"
-    if not api.exists():
-        pytest.skip("no docs/api.rst in this checkout")
     text = api.read_text()
     # autosummary writes the page generated/sknnloss.<Class>.html from this entry.
     estimators = text.split(".. currentmodule:: sknnloss\n", 1)[1].split("\n\n\n", 1)[0]
