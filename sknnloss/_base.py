@@ -659,11 +659,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     # -- prediction ----------------------------------------------------------------------
     def _forward(self, X):
-        """``(raw, y_pred)`` for validated or raw input ``X``."""
+        """The network's prediction (output activation applied) for raw input ``X``."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
                           reset=False)
-        return self._network.forward(self._params, X)
+        return self._network.forward(self._params, X, keep_raw=False)[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

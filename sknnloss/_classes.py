@@ -427,7 +427,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._encoder.target_type, self._encoder.target_type), None
 
     def _score_validation(self, X, y, sample_weight):
-        _, y_pred = self._network.forward(self._params, X)
+        _, y_pred = self._network.forward(self._params, X, keep_raw=False)
         if not np.all(np.isfinite(y_pred)):
             return np.nan
         labels = self._encoder.decode(y_pred, self._decision_threshold)
@@ -483,7 +483,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
-        _, y_pred = self._forward(X)
+        y_pred = self._forward(X)
         return self._encoder.decode(y_pred, self._decision_threshold)
 
     @available_if(_has_probabilities)
@@ -502,7 +502,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        _, y_pred = self._forward(X)
+        y_pred = self._forward(X)
         kind = _output_probability_kind(self)
         to_probabilities = getattr(self.loss_function_, "probabilities", None)
         if callable(to_probabilities):
@@ -541,7 +541,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             One score per sample for a binary target (positive: ``classes_[1]``).
         """
-        _, y_pred = self._forward(X)
+        y_pred = self._forward(X)
         if self._encoder.multilabel:
             return y_pred - self._decision_threshold
         if y_pred.shape[1] == 1:
@@ -654,9 +654,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _predict_values(self, X, validated=False):
         if validated:
-            _, y_pred = self._network.forward(self._params, X)
+            _, y_pred = self._network.forward(self._params, X, keep_raw=False)
         else:
-            _, y_pred = self._forward(X)
+            y_pred = self._forward(X)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
     @_fit_context(prefer_skip_nested_validation=True)

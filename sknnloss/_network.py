@@ -150,8 +150,11 @@ class Network:
                 view[...] = value
         return params
 
-    def forward(self, params, X):
+    def forward(self, params, X, keep_raw=True):
         """Raw output and prediction for ``X``; allocates its own arrays (thread-safe).
+
+        With ``keep_raw=False`` the output activation runs in place on the raw output (half
+        the memory for wide outputs) and ``raw`` is returned as None.
 
         Large inputs are processed in blocks of rows (``FORWARD_BLOCK_ELEMENTS`` elements of
         the widest layer per block), so the hidden activations stay small enough for the
@@ -174,19 +177,22 @@ class Network:
                   for scale, shift, mean, variance in zip(scales, shifts, means, variances)]
         n_samples = X.shape[0]
         block = max(256, FORWARD_BLOCK_ELEMENTS // max(self.layer_units[1:]))
+        output = self.output_activation
         if n_samples <= block:
             raw = self._forward_block(X, coefs, intercepts, act_params, bn)
-            return raw, self.output_activation.forward(raw)
+            if not keep_raw:
+                return None, output.forward(raw, out=raw)
+            return raw, output.forward(raw)
         if sparse.issparse(X):
             X = X.tocsr()  # cheap row blocks
         dtype = np.result_type(X.dtype, params.dtype)
         raw = np.empty((n_samples, self.layer_units[-1]), dtype=dtype)
-        y_pred = np.empty_like(raw)
+        y_pred = np.empty_like(raw) if keep_raw else raw
         for start in range(0, n_samples, block):
             rows = slice(start, min(start + block, n_samples))
             self._forward_block(X[rows], coefs, intercepts, act_params, bn, out=raw[rows])
-            self.output_activation.forward(raw[rows], out=y_pred[rows])
-        return raw, y_pred
+            output.forward(raw[rows], out=y_pred[rows])
+        return (raw if keep_raw else None), y_pred
 
     def _forward_block(self, X, coefs, intercepts, act_params, bn, out=None):
         a = X
