@@ -5,7 +5,9 @@ Every solver sees only an :class:`~sknnloss._network.Objective` (``loss_gradient
 sample_weight)``) and the flat vector, which it updates in place.
 """
 
+import contextlib
 import math
+import os
 import time
 import warnings
 
@@ -14,6 +16,7 @@ import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import shuffle as _shuffle
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["SCIPY_METHODS", "SGD", "Adam", "DivergenceWarning", "minimize_scipy",
            "run_stochastic", "optimizer_from_state_dict"]
@@ -235,10 +238,11 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
         options["maxfun"] = max_fun
-    result = scipy.optimize.minimize(
-        fun, params.astype(np.float64), method=method, jac=True, options=options,
-        callback=callback,
-    )
+    with _scipy_blas_single_thread():
+        result = scipy.optimize.minimize(
+            fun, params.astype(np.float64), method=method, jac=True, options=options,
+            callback=callback,
+        )
     np.copyto(params, result.x, casting="unsafe")
     n_iter = int(min(result.get("nit", len(curve)), max_iter))
     if result.status == 99:  # stopped by a callback (scipy's StopIteration status)
@@ -263,6 +267,23 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
             stacklevel=3,
         )
     return max(n_iter, 1), float(result.fun), curve
+
+
+def _scipy_blas_single_thread():
+    """Limit the BLAS that scipy bundles (not numpy's) to one thread.
+
+    scipy and numpy wheels each ship their own OpenBLAS, each with its own thread pool. The
+    optimiser's vector operations run in scipy's, the network's matrix products in numpy's;
+    alternating between two pools that both want every core makes them wait on each other
+    (a 3-4x slower L-BFGS fit was measured on 2 cores). The optimiser's operations are on
+    one parameter vector and gain nothing from threads.
+    """
+    controller = ThreadpoolController()
+    paths = [lib.filepath for lib in controller.select(user_api="blas").lib_controllers
+             if os.path.basename(os.path.dirname(lib.filepath)) == "scipy.libs"]
+    if not paths:  # one shared BLAS (e.g. conda): nothing to separate
+        return contextlib.nullcontext()
+    return controller.select(filepath=paths).limit(limits=1)
 
 
 class DivergenceWarning(ConvergenceWarning):
