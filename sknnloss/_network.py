@@ -242,6 +242,13 @@ def _draw_coef(init, fan_in, fan_out, random_state, dtype):
     return coef
 
 
+def output_only(activation):
+    """Whether ``activation`` computes its derivative from its output alone, so that the
+    training loop may overwrite the pre-activation with it (see
+    ``Activation.derivative_from_output``)."""
+    return bool(getattr(activation, "derivative_from_output", False))
+
+
 def _is_trainable(activation):
     return bool(getattr(activation, "trainable", False))
 
@@ -282,13 +289,15 @@ class _Buffers:
         hidden = network.layer_units[1:-1]
         n_outputs = network.layer_units[-1]
         self.z = [np.empty((capacity, u), dtype) for u in hidden]
-        self.a = [np.empty((capacity, u), dtype) for u in hidden]
         self.delta = [np.empty((capacity, u), dtype) for u in network.layer_units[1:]]
         self.raw = np.empty((capacity, n_outputs), dtype)
         # With batch normalisation, z holds the normalised pre-activation and h the scaled and
         # shifted one that the activation receives; without it, h is z.
         self.h = ([np.empty((capacity, u), dtype) for u in hidden] if network.batch_norm
                   else self.z)
+        # An activation whose derivative needs only its output runs in place over h.
+        self.a = [h if output_only(activation) else np.empty((capacity, u), dtype)
+                  for u, h, activation in zip(hidden, self.h, network.hidden_activations)]
         self.inv_std = [np.empty(u, dtype) for u in hidden]
         # With dropout, a holds the activation's output and d what the next layer receives.
         self.mask = [np.empty((capacity, u), dtype) if p else None
@@ -344,6 +353,7 @@ class Objective:
         self._dropout_seed = 0
         self._buffers = None
         self._l2_scratch = None
+        self._view_cache = {}
         #: An optional diagnostics.LayerMonitor that sees every batch.
         self.monitor = None
 
@@ -354,6 +364,18 @@ class Objective:
     def set_dropout_seed(self, seed, epoch=0):
         """Seed the dropout masks of the following calls from ``(seed, epoch)``."""
         self._dropout_seed = _mix_int(_mix_int(int(seed)) + _GOLDEN * (int(epoch) + 1))
+
+    def _views(self, role, array):
+        """``(coefs, intercepts, activation params, batch-norm views)`` of ``array``, kept
+        while the same array comes back: a solver passes the same parameter and gradient
+        vectors on every call, so the views are made once per fit, not once per batch."""
+        cached = self._view_cache.get(role)
+        if cached is None or cached[0] is not array:
+            network = self.network
+            cached = (array, (*network.unpack(array), network.unpack_activation_params(array),
+                              network.unpack_batch_norm(array)))
+            self._view_cache[role] = cached
+        return cached[1]
 
     def _get_buffers(self, n_samples, dtype):
         buffers = self._buffers
@@ -386,13 +408,9 @@ class Objective:
         network = self.network
         n_samples = X.shape[0]
         buffers = self._get_buffers(n_samples, params.dtype)
-        coefs, intercepts = network.unpack(params)
-        act_params = network.unpack_activation_params(params)
-        bn = network.unpack_batch_norm(params)
+        coefs, intercepts, act_params, bn = self._views("params", params)
         grad = np.empty_like(params) if out is None else out
-        coef_grads, intercept_grads = network.unpack(grad)
-        act_param_grads = network.unpack_activation_params(grad)
-        bn_grads = network.unpack_batch_norm(grad)
+        coef_grads, intercept_grads, act_param_grads, bn_grads = self._views("grad", grad)
         weights = self._weight_sum = None
         if network.batch_norm and sample_weight is not None:
             self._weight_sum = float(sample_weight.sum())
@@ -443,8 +461,9 @@ class Objective:
                 if self.dropout[j]:
                     grad_a *= buffers.mask[j][:n_samples]
                 activation = network.hidden_activations[j]
-                h_prev = buffers.h[j][:n_samples]
                 a_act = buffers.a[j][:n_samples]
+                # h was overwritten by the activation when it works from its output alone.
+                h_prev = None if output_only(activation) else buffers.h[j][:n_samples]
                 if act_params[j] is not None:
                     activation.param_gradient(h_prev, a_act, grad_a, act_params[j],
                                               out=act_param_grads[j])

@@ -15,7 +15,6 @@ import numpy as np
 import scipy.optimize
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import shuffle as _shuffle
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["SCIPY_METHODS", "SGD", "Adam", "DivergenceWarning", "minimize_scipy",
@@ -347,7 +346,9 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
     for epoch in range(max_iter):
         permuted = False
         if shuffle:
-            sample_idx = _shuffle(sample_idx, random_state=random_state)
+            # In place: the same draws as scikit-learn's ``shuffle(sample_idx,
+            # random_state=random_state)``, without its validation overhead.
+            random_state.shuffle(sample_idx)
             permuted = not single_batch
         if sample_keys is not None:
             objective.set_dropout_seed(dropout_seed, epoch)
@@ -461,9 +462,11 @@ class _BatchGather:
         if isinstance(rows, slice):
             return [None if a is None else a[rows] for a in self.arrays]
         n = len(rows)
+        # mode="clip": the indices are valid by construction, and with the default
+        # mode="raise" numpy gathers into a temporary array and copies it into ``out``.
         return [
             None if a is None else a[rows] if buffer is None
-            else np.take(a, rows, axis=0, out=buffer[:n])
+            else a.take(rows, axis=0, out=buffer[:n], mode="clip")
             for a, buffer in zip(self.arrays, self.buffers)
         ]
 

@@ -36,6 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
+from ._network import output_only
 from ._solvers import DivergenceWarning
 from .activations import ACTIVATION_ALIASES, Activation
 from .checks import require_trainable_methods
@@ -453,6 +454,30 @@ def _probe_activation(activation, where, n_units, dtype):
     grad_z = _call(activation, where, "backward", "(z, a, grad_a, out=...)", z.copy(),
                    a.copy(), grad_a, out=np.empty_like(z), **kwargs)
     _check_result(grad_z, where, "backward(z, a, grad_a, out=...)", shape, dtype)
+    if output_only(activation):
+        _probe_output_only(activation, where, a, grad_a, grad_z, kwargs)
+
+
+def _probe_output_only(activation, where, a, grad_a, grad_z, kwargs):
+    """An activation with ``derivative_from_output = True`` is called with ``z=None`` in
+    training (its pre-activation was overwritten by its output): check that it copes."""
+    advice = (f"{where} sets derivative_from_output = True, so the training loop overwrites z "
+              "with the output and calls backward(None, a, grad_a); ")
+    try:
+        with np.errstate(all="ignore"):
+            from_output = activation.backward(None, a.copy(), grad_a.copy(),
+                                              out=np.empty_like(a), **kwargs)
+    except Exception as exc:  # noqa: BLE001 - report any failure naming the object
+        raise ValueError(
+            advice + f"that call raised {type(exc).__name__} ({exc}). Compute the derivative "
+            "from a alone, or set derivative_from_output = False."
+        ) from exc
+    if (not isinstance(from_output, np.ndarray) or from_output.shape != a.shape
+            or not np.allclose(from_output, grad_z, rtol=1e-5, atol=1e-6)):
+        raise ValueError(
+            advice + "its result differs from backward(z, a, grad_a). Compute the derivative "
+            "from a alone, or set derivative_from_output = False."
+        )
 
 
 def _check_value(value, where, call):

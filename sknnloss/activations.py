@@ -54,6 +54,11 @@ __all__ = [
 EXP_RAW_MAX = 50.0
 
 
+def _zeros_row(z):
+    """Zeros broadcasting against ``z`` along its last axis, in its dtype."""
+    return np.zeros(z.shape[-1:], dtype=z.dtype)
+
+
 def _out(out, like):
     """Return ``out`` or a fresh array shaped like ``like``."""
     return np.empty_like(like) if out is None else out
@@ -76,12 +81,19 @@ class Activation(BaseEstimator):
         ``"simplex"`` if each row is a probability distribution (softmax), else ``None``.
     ``elementwise``
         Whether ``a[i, j]`` depends on ``z[i, j]`` only.
+    ``derivative_from_output``
+        Whether :meth:`derivative` and :meth:`backward` need only the output ``a`` (as for
+        ``a (1 - a)``, ``1 - a^2`` or ``a > 0``). The training loop then computes a hidden
+        layer's activation in place over its pre-activation, which saves one array per layer
+        and its memory traffic, and calls both methods with ``z=None``. Leave it False (the
+        default) unless both methods really never read ``z``.
     """
 
     name = None
     output_range = (-np.inf, np.inf)
     gives_probabilities = None
     elementwise = True
+    derivative_from_output = False
 
     def forward(self, z, out=None):
         """Compute the activation ``a = f(z)``.
@@ -158,6 +170,7 @@ class Identity(Activation):
     """
 
     name = "identity"
+    derivative_from_output = True
 
     def forward(self, z, out=None):
         if out is None:
@@ -167,7 +180,7 @@ class Identity(Activation):
         return out
 
     def derivative(self, z, a, out=None):
-        out = _out(out, z)
+        out = _out(out, a)
         out.fill(1)
         return out
 
@@ -193,6 +206,7 @@ class Logistic(Activation):
     name = "logistic"
     output_range = (0.0, 1.0)
     gives_probabilities = "independent"
+    derivative_from_output = True
 
     def forward(self, z, out=None):
         return expit(z, out=_out(out, z))
@@ -218,6 +232,7 @@ class Tanh(Activation):
 
     name = "tanh"
     output_range = (-1.0, 1.0)
+    derivative_from_output = True
 
     def forward(self, z, out=None):
         return np.tanh(z, out=_out(out, z))
@@ -244,17 +259,20 @@ class ReLU(Activation):
 
     name = "relu"
     output_range = (0.0, np.inf)
+    derivative_from_output = True  # a > 0 exactly where z > 0
 
     def forward(self, z, out=None):
-        return np.maximum(z, 0, out=_out(out, z))
+        # Against a row of zeros rather than the scalar 0: numpy's vectorised loop for two
+        # arrays is about twice as fast as its loop for an array and a scalar.
+        return np.maximum(z, _zeros_row(z), out=_out(out, z))
 
     def derivative(self, z, a, out=None):
-        out = _out(out, z)
-        np.greater(z, 0, out=out, casting="unsafe")
+        out = _out(out, a)
+        np.greater(a, 0, out=out, casting="unsafe")
         return out
 
     def backward(self, z, a, grad_a, out=None):
-        return np.multiply(grad_a, z > 0, out=out)
+        return np.multiply(grad_a, a > 0, out=out)
 
 
 class LeakyReLU(Activation):

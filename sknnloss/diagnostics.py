@@ -11,7 +11,10 @@ when pandas is installed.
 
 import numpy as np
 
-__all__ = ["TrainingHistory", "LayerMonitor", "SATURATION_THRESHOLD", "MONITORED_BATCHES"]
+from ._network import output_only
+
+__all__ = ["TrainingHistory", "LayerMonitor", "SATURATION_THRESHOLD", "MONITORED_BATCHES",
+           "MONITORED_ROWS"]
 
 
 #: A hidden activation counts as saturated where its derivative is non-zero but below this.
@@ -116,7 +119,10 @@ class TrainingHistory:
 
 
 #: Activation statistics are gathered on at most this many batches per epoch.
-MONITORED_BATCHES = 16
+MONITORED_BATCHES = 4
+
+#: ... and on at most this many rows of each of those batches (the rows are shuffled).
+MONITORED_ROWS = 256
 
 
 class LayerMonitor:
@@ -129,8 +135,8 @@ class LayerMonitor:
     and tanh units; the negative side of a leaky ReLU with a slope below the threshold counts
     too, its gradient being shrunk as much). These activation statistics are gathered on every
     batch of an epoch of at most :data:`MONITORED_BATCHES` batches, else on that many batches
-    spread evenly over the epoch, which keeps their cost within a few percent of fit time
-    (see ``benchmarks/diagnostics_overhead.py``). Per weight layer, from the same batches:
+    spread evenly over the epoch, and on the first :data:`MONITORED_ROWS` rows of each, which
+    keeps their cost within a few percent of fit time (see ``benchmarks/overhead.py``). Per weight layer, from the same batches:
     the root mean square of the norm of the coefficient gradient (L2 term included), and at
     the end of the epoch the norm of the coefficients. Activations without an elementwise derivative
     (softmax) report nan.
@@ -172,9 +178,10 @@ class LayerMonitor:
         self._batches += 1
         if (self._batches - 1) % self._stride:
             return
+        rows = min(n_samples, MONITORED_ROWS)
         for i, (activation, z, a) in enumerate(
                 zip(self.network.hidden_activations, zs, activations)):
-            self._observe_layer(i, activation, z[:n_samples], a[:n_samples], act_params[i])
+            self._observe_layer(i, activation, z[:rows], a[:rows], act_params[i])
         for j, coef_grad in enumerate(coef_grads):
             flat = coef_grad.ravel()
             self._grad_sq[j] += float(np.dot(flat, flat))
@@ -184,6 +191,8 @@ class LayerMonitor:
         d, active, small = self._buffers(i, z)
         try:
             kwargs = {} if params is None else {"params": params}
+            # The training loop computed such an activation in place over z.
+            z = None if output_only(activation) else z
             d = activation.derivative(z, a, out=d, **kwargs)
         except (AttributeError, TypeError, NotImplementedError):
             self._seen[i] = np.nan  # no elementwise derivative (softmax)

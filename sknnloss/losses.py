@@ -172,17 +172,36 @@ class Loss(BaseEstimator):
         return self.loss_gradient_raw(y_true, raw, sample_weight)[1]
 
 
-def _softmax_logsumexp(raw, out=None):
+def _softmax_logsumexp(raw, out=None, row_scale=None):
     """Row-wise ``logsumexp(raw)`` and ``softmax(raw)`` (written into ``out``) from one pass of
-    exponentials: the row maximum is subtracted first, so nothing overflows."""
-    row_max = raw.max(axis=1)
+    exponentials: the row maximum is subtracted first, so nothing overflows.
+
+    With ``row_scale`` (a number, or one per row) the probabilities come out multiplied by it,
+    in the same pass that normalises them.
+    """
+    row_max = np.maximum.reduce(raw, axis=1)
     out = np.subtract(raw, row_max[:, np.newaxis], out=out)
     np.exp(out, out=out)
-    total = out.sum(axis=1)
-    out /= total[:, np.newaxis]
+    # Row sums as a matrix-vector product: much faster than sum(axis=1) over short rows.
+    total = out @ np.ones(out.shape[1], dtype=out.dtype)
+    factor = np.reciprocal(total)
+    if row_scale is not None:
+        factor *= row_scale
+    out *= factor[:, np.newaxis]
     np.log(total, out=total)
     total += row_max
     return total, out
+
+
+def _row_weights(sample_weight, n_samples, dtype):
+    """What each row's loss is multiplied by in the weighted mean: ``1 / n_samples``, or the
+    sample weights divided by their sum (None when they sum to zero)."""
+    if sample_weight is None:
+        return dtype.type(1.0 / n_samples)
+    total = sample_weight.sum()
+    if total == 0:
+        return None
+    return (sample_weight / total).astype(dtype, copy=False)
 
 
 def _weighted_mean(loss, sample_weight):
@@ -820,6 +839,29 @@ class SparseCategoricalCrossEntropy(Loss):
         clipped = np.maximum(picked, clip)
         out[rows, cols] -= np.where(picked == clipped, (1 - eps) / clipped, 0.0)
         return out
+
+    def loss_gradient_raw(self, y_true, raw, sample_weight=None, out=None):
+        # The training loop's call: the weighting of the mean is folded into the softmax
+        # normalisation, which saves a pass over the (possibly very wide) output.
+        rows, cols = self._rows(y_true, raw.shape[1])
+        eps = self._eps()
+        weights = _row_weights(sample_weight, raw.shape[0], raw.dtype)
+        if weights is None:  # all weights zero: nothing to learn from
+            grad = np.zeros_like(raw) if out is None else out
+            grad.fill(0)
+            return 0.0, grad
+        lse, grad = _softmax_logsumexp(raw, out, row_scale=weights)
+        picked = raw[rows, cols]
+        loss = lse
+        loss -= picked
+        if eps:
+            loss += eps * (picked - raw.mean(axis=1))
+            grad -= (eps / raw.shape[1]) * (
+                weights if np.ndim(weights) == 0 else weights[:, np.newaxis])
+        grad[rows, cols] -= (1 - eps) * weights
+        if sample_weight is None:  # not loss.mean(): its Python-level overhead shows here
+            return float(np.add.reduce(loss)) * float(weights), grad
+        return float(loss @ weights), grad
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
         rows, cols = self._rows(y_true, raw.shape[1])

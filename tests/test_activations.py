@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit
 from sklearn.base import clone
 
 from sknnloss.activations import (
@@ -260,6 +261,36 @@ def test_backward_is_grad_times_derivative(act):
     z, grad_a = _inputs()
     a = act.forward(z)
     assert_allclose(act.backward(z, a, grad_a), grad_a * act.derivative(z, a), rtol=1e-15)
+
+
+OUTPUT_ONLY = [act for act in BUILTINS if act.derivative_from_output]
+
+
+def test_derivative_from_output_is_claimed_where_it_holds():
+    # The training loop overwrites z with a for these; the others need z.
+    assert {type(act) for act in OUTPUT_ONLY} == {Identity, Logistic, Tanh, ReLU}
+
+
+@pytest.mark.parametrize("act", OUTPUT_ONLY, ids=ids)
+def test_derivative_from_output_alone_is_the_derivative(act):
+    # Called as the training loop calls them: z overwritten by a in place, then z=None.
+    z = np.concatenate([np.linspace(-1e4, 1e4, 400), [-1e-300, -0.0, 0.0, 1e-300, 5e-324]])
+    z = z.reshape(-1, 3)
+    with np.errstate(under="ignore"):
+        expected = {
+            Identity: np.ones_like(z),
+            Logistic: expit(z) * (1 - expit(z)),
+            Tanh: 1 - np.tanh(z) ** 2,
+            ReLU: (z > 0).astype(float),
+        }[type(act)]
+    grad_a = np.random.RandomState(0).normal(size=z.shape)
+    a = act.forward(z.copy(), out=None)
+    buffer = z.copy()
+    assert act.forward(buffer, out=buffer) is buffer
+    assert_array_equal(buffer, a)
+    assert_allclose(act.derivative(None, buffer), expected, rtol=1e-12, atol=1e-300)
+    grad_z = act.backward(None, buffer, grad_a.copy(), out=np.empty_like(z))
+    assert_allclose(grad_z, grad_a * expected, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("act", BUILTINS, ids=ids)

@@ -557,6 +557,30 @@ class NotInPlaceSafe(Activation):
         return np.ones_like(z)
 
 
+class OutputOnlyReadsZ(Activation):
+    """Says its derivative needs only the output, but computes it from ``z``."""
+
+    derivative_from_output = True
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
+
+    def derivative(self, z, a, out=None):
+        return 1 - np.tanh(z) ** 2
+
+
+class OutputOnlyDiffers(Activation):
+    """Says its derivative needs only the output, but gives another one without ``z``."""
+
+    derivative_from_output = True
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
+
+    def derivative(self, z, a, out=None):
+        return np.ones_like(a) if z is None else 1 - a * a
+
+
 class TrainableWithoutGradient(Activation):
     trainable = True
 
@@ -594,6 +618,11 @@ ACTIVATION_CASES = [
                  r"\(boom\) on a probe batch", id="raises"),
     pytest.param(NotInPlaceSafe(), ValueError, r"\.forward\(z, out=z\) \(in place, as predict "
                  "calls it\\) gives a different result", id="not-in-place-safe"),
+    pytest.param(OutputOnlyReadsZ(), ValueError, r"sets derivative_from_output = True, so the "
+                 r"training loop .* calls backward\(None, a, grad_a\); that call raised "
+                 "TypeError", id="output-only-reads-z"),
+    pytest.param(OutputOnlyDiffers(), ValueError, r"sets derivative_from_output = True.*its "
+                 r"result differs from backward\(z, a, grad_a\)", id="output-only-differs"),
     pytest.param(TrainableWithoutGradient(), TypeError, r"says it is trainable but lacks "
                  r"param_gradient\(\)", id="trainable-without-gradient"),
 ]

@@ -8,7 +8,12 @@ from sklearn.datasets import load_digits
 from sknnloss import MLPClassifier
 from sknnloss._network import Network, Objective
 from sknnloss.activations import Logistic, ReLU, Softmax, Tanh
-from sknnloss.diagnostics import MONITORED_BATCHES, SATURATION_THRESHOLD, LayerMonitor
+from sknnloss.diagnostics import (
+    MONITORED_BATCHES,
+    MONITORED_ROWS,
+    SATURATION_THRESHOLD,
+    LayerMonitor,
+)
 from sknnloss.losses import SparseCategoricalCrossEntropy
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -124,3 +129,18 @@ def test_objective_feeds_the_monitor():
     result = objective.monitor.end_epoch(params)
     coef_grads, _ = network.unpack(grad)
     assert_allclose(result["gradient_norm"], [np.linalg.norm(g) for g in coef_grads])
+
+
+def test_monitor_looks_at_the_first_monitored_rows_of_a_batch():
+    # A unit active only beyond the first MONITORED_ROWS rows of the batch counts as dead; one
+    # active in the last monitored row does not.
+    network = Network([2, 3, 2], [ReLU()], Logistic())
+    monitor = LayerMonitor(network)
+    monitor.start_epoch(1)
+    z = np.full((MONITORED_ROWS + 5, 3), -1.0)
+    z[MONITORED_ROWS - 1, 0] = 1.0
+    z[MONITORED_ROWS, 1] = 1.0
+    monitor.observe([z], [np.maximum(z, 0)], z.shape[0], [None],
+                    [np.ones((2, 3)), np.ones((3, 2))])
+    result = monitor.end_epoch(np.zeros(network.n_params))
+    assert_allclose(result["dead_fraction"], [2 / 3])

@@ -1267,3 +1267,26 @@ def test_estimator_rejects_a_trainable_output_activation():
     X, y = make_regression(n_samples=20, n_features=3, random_state=0)
     with pytest.raises(ValueError, match="hidden"):
         MLPRegressor(hidden_layer_sizes=(4,), output_activation="prelu", max_iter=5).fit(X, y)
+
+
+def test_output_only_hidden_activations_run_in_place_during_training():
+    # ReLU's derivative needs only its output: its layer keeps one array, not two; ELU keeps
+    # both. The gradient itself is checked against finite differences above.
+    network = Network([3, 4, 5, 2], [get_activation("relu"), get_activation("elu")],
+                      get_activation("identity"))
+    objective = Objective(network, get_loss("squared_error"), 0.0, True)
+    rng = np.random.RandomState(0)
+    params = network.initialize(rng, np.float64)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    _, grad = objective.loss_gradient(params, X, y)
+    buffers = objective._buffers
+    assert buffers.a[0] is buffers.h[0]
+    assert buffers.a[1] is not buffers.h[1]
+    # The same gradient as a network whose ReLU must keep z (it is not told it may not).
+    relu_keeping_z = type("ReLUKeepingZ", (get_activation("relu").__class__,),
+                          {"derivative_from_output": False})()
+    other = Network([3, 4, 5, 2], [relu_keeping_z, get_activation("elu")],
+                    get_activation("identity"))
+    _, expected = Objective(other, get_loss("squared_error"), 0.0, True).loss_gradient(
+        params, X, y)
+    np.testing.assert_array_equal(grad, expected)
