@@ -634,7 +634,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if state is None:
             return None
         optimizer = optimizer_from_state_dict(state)
-        moments = optimizer.m if hasattr(optimizer, "m") else optimizer.velocity
+        moments = optimizer.m_sum if hasattr(optimizer, "m_sum") else optimizer.velocity
         if moments.shape != params.shape or moments.dtype != params.dtype:
             return None
         return optimizer

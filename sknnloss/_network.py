@@ -291,6 +291,7 @@ class _Buffers:
         self.z = [np.empty((capacity, u), dtype) for u in hidden]
         self.delta = [np.empty((capacity, u), dtype) for u in network.layer_units[1:]]
         self.raw = np.empty((capacity, n_outputs), dtype)
+        self.ones = np.ones(capacity, dtype)
         # With batch normalisation, z holds the normalised pre-activation and h the scaled and
         # shifted one that the activation receives; without it, h is z.
         self.h = ([np.empty((capacity, u), dtype) for u in hidden] if network.batch_norm
@@ -454,7 +455,8 @@ class Objective:
         for i in range(last, -1, -1):
             a_prev = X if i == 0 else buffers.d[i - 1][:n_samples]
             _input_gradient(a_prev, delta, coef_grads[i])
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            # Column sums as ones @ delta: a BLAS matrix-vector product, faster than sum().
+            np.matmul(buffers.ones[:n_samples], delta, out=intercept_grads[i])
             if i > 0:
                 j = i - 1
                 grad_a = np.matmul(delta, coefs[i].T, out=buffers.delta[j][:n_samples])

@@ -53,13 +53,13 @@ class SGD:
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocity = np.zeros(n_params, dtype=dtype)
-        self._step = np.empty(n_params, dtype=dtype)
 
     def update(self, params, grad):
-        """Apply one step to ``params`` in place."""
-        velocity, step = self.velocity, self._step
+        """Apply one step to ``params`` in place; ``grad`` is used as scratch space (its
+        values are lost), which keeps one array fewer in the caches."""
+        velocity, step = self.velocity, grad
         velocity *= self.momentum
-        np.multiply(grad, self.learning_rate, out=step)
+        step *= self.learning_rate
         velocity -= step
         if self.nesterov:
             # params += momentum * v - lr * g, without a temporary.
@@ -114,7 +114,6 @@ class SGD:
                         state["momentum"], state["nesterov"], state["power_t"])
         optimizer.learning_rate = state["learning_rate"]
         optimizer.velocity = velocity
-        optimizer._step = np.empty_like(velocity)
         return optimizer
 
 
@@ -123,6 +122,11 @@ class Adam:
 
     ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
     ``params -= lr_t m / (sqrt(v) + eps)`` with ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.
+
+    The moments are kept unnormalised, ``m_sum = m / (1 - b1)`` and ``v_sum = v / (1 - b2)``
+    (``m_sum <- b1 m_sum + g``, ``v_sum <- b2 v_sum + g^2``), and the constant factors move
+    into the step: ``params -= lr_t (1 - b1) / sqrt(1 - b2) * m_sum / (sqrt(v_sum) + eps /
+    sqrt(1 - b2))``, the same update in two whole-vector passes fewer.
     """
 
     def __init__(self, n_params, dtype, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999,
@@ -133,30 +137,39 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.m = np.zeros(n_params, dtype=dtype)
-        self.v = np.zeros(n_params, dtype=dtype)
-        self._tmp = np.empty(n_params, dtype=dtype)
+        self.m_sum = np.zeros(n_params, dtype=dtype)
+        self.v_sum = np.zeros(n_params, dtype=dtype)
+
+    @property
+    def m(self):
+        """First-moment estimate ``m`` (a new array)."""
+        return self.m_sum * (1 - self.beta_1)
+
+    @property
+    def v(self):
+        """Second-moment estimate ``v`` (a new array)."""
+        return self.v_sum * (1 - self.beta_2)
 
     def update(self, params, grad):
-        """Apply one step to ``params`` in place."""
+        """Apply one step to ``params`` in place; ``grad`` is used as scratch space (its
+        values are lost), which keeps one array fewer in the caches."""
         self.t += 1
-        m, v, tmp = self.m, self.v, self._tmp
+        m_sum, v_sum, work = self.m_sum, self.v_sum, grad
         b1, b2 = self.beta_1, self.beta_2
-        m *= b1
-        np.multiply(grad, 1 - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - b2
-        v += tmp
+        m_sum *= b1
+        m_sum += grad
+        np.multiply(grad, grad, out=work)
+        v_sum *= b2
+        v_sum += work
         self.learning_rate = (
             self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= self.learning_rate
-        params -= tmp
+        root = np.sqrt(1 - b2)
+        np.sqrt(v_sum, out=work)
+        work += self.epsilon / root
+        np.divide(m_sum, work, out=work)
+        work *= self.learning_rate * (1 - b1) / root
+        params -= work
 
     @property
     def nominal_learning_rate(self):
@@ -177,18 +190,17 @@ class Adam:
         return {"solver": "adam", "learning_rate_init": self.learning_rate_init,
                 "learning_rate": self.learning_rate, "beta_1": self.beta_1,
                 "beta_2": self.beta_2, "epsilon": self.epsilon, "t": self.t,
-                "m": self.m, "v": self.v}
+                "m_sum": self.m_sum, "v_sum": self.v_sum}
 
     @classmethod
     def from_state_dict(cls, state):
         """The optimizer described by :meth:`state_dict`, working on the same arrays."""
-        m, v = state["m"], state["v"]
-        optimizer = cls(0, m.dtype, state["learning_rate_init"], state["beta_1"],
+        m_sum, v_sum = state["m_sum"], state["v_sum"]
+        optimizer = cls(0, m_sum.dtype, state["learning_rate_init"], state["beta_1"],
                         state["beta_2"], state["epsilon"])
         optimizer.learning_rate = state["learning_rate"]
         optimizer.t = state["t"]
-        optimizer.m, optimizer.v = m, v
-        optimizer._tmp = np.empty_like(m)
+        optimizer.m_sum, optimizer.v_sum = m_sum, v_sum
         return optimizer
 
 

@@ -193,6 +193,21 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
     return total, out
 
 
+_ARANGE = np.arange(0)
+
+
+def _arange(n):
+    """``np.arange(n)`` as a read-only view of a shared array, grown when needed: row indices
+    for fancy indexing, without an allocation on every training batch."""
+    global _ARANGE
+    rows = _ARANGE
+    if rows.shape[0] < n:
+        rows = np.arange(max(n, 2 * rows.shape[0]))
+        rows.flags.writeable = False
+        _ARANGE = rows
+    return rows[:n]
+
+
 def _row_weights(sample_weight, n_samples, dtype):
     """What each row's loss is multiplied by in the weighted mean: ``1 / n_samples``, or the
     sample weights divided by their sum (None when they sum to zero)."""
@@ -806,11 +821,12 @@ class SparseCategoricalCrossEntropy(Loss):
         """Row and column indices of the target classes, checked against ``n_classes``."""
         y_true = np.asarray(y_true)
         cols = y_true.astype(np.intp, copy=False)
+        # np.minimum.reduce rather than cols.min(): this runs on every training batch.
         if y_true.ndim != 1 or (cols.size and (
-                cols.min() < 0 or cols.max() >= n_classes
+                np.minimum.reduce(cols) < 0 or np.maximum.reduce(cols) >= n_classes
                 or (y_true.dtype.kind != "i" and np.any(cols != y_true)))):
             self.check_target(y_true, n_classes=n_classes)
-        return np.arange(y_true.shape[0]), cols
+        return _arange(y_true.shape[0]), cols
 
     def _eps(self):
         return _smooth_labels(self, 0.0, 1.0)  # validates; equals label_smoothing

@@ -332,13 +332,13 @@ def test_optimizer_rebuilt_from_state_dict_steps_identically():
                  lambda: Adam(10, np.float64, 0.01)):
         original, params = make(), np.zeros(10)
         for grad in grads[:3]:
-            original.update(params, grad)
+            original.update(params, grad.copy())  # update() uses the gradient as scratch
         original.iteration_ends(3)
         state = copy.deepcopy(original.state_dict())
         rebuilt, rebuilt_params = type(original).from_state_dict(state), params.copy()
         for grad in grads[3:]:
-            original.update(params, grad)
-            rebuilt.update(rebuilt_params, grad)
+            original.update(params, grad.copy())
+            rebuilt.update(rebuilt_params, grad.copy())
         assert_array_equal(rebuilt_params, params, strict=True)
         assert rebuilt.learning_rate == original.learning_rate
 

@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sknnloss import MLPClassifier, MLPRegressor
-from sknnloss._solvers import DivergenceWarning
+from sknnloss._solvers import SGD, Adam, DivergenceWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -183,3 +183,35 @@ def test_history_records_every_epoch():
     pd = pytest.importorskip("pandas")
     frame = clf.history_.to_frame()
     assert isinstance(frame, pd.DataFrame) and list(frame.index) == list(range(1, 7))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_flat_vector_optimizers_take_sklearns_steps(dtype):
+    # The steps of scikit-learn's own optimizers, which work on a list of arrays. Adam keeps
+    # unnormalised moments and SGD reuses the gradient as scratch space: the same updates.
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+    rng = np.random.RandomState(0)
+    start = rng.normal(size=12).astype(dtype)
+    grads = rng.normal(scale=[[1e-3] * 6 + [10.0] * 6], size=(8, 12)).astype(dtype)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    cases = [
+        (lambda: Adam(12, dtype, 0.01, 0.8, 0.99, 1e-6),
+         lambda p: AdamOptimizer(p, 0.01, 0.8, 0.99, 1e-6)),
+        (lambda: SGD(12, dtype, 0.1, "constant", 0.9, True),
+         lambda p: SGDOptimizer(p, 0.1, "constant", 0.9, True)),
+        (lambda: SGD(12, dtype, 0.1, "constant", 0.5, False),
+         lambda p: SGDOptimizer(p, 0.1, "constant", 0.5, False)),
+    ]
+    for ours_factory, theirs_factory in cases:
+        ours, params = ours_factory(), start.copy()
+        theirs_params = [start[:5].copy(), start[5:].copy()]
+        theirs = theirs_factory(theirs_params)
+        for grad in grads:
+            ours.update(params, grad.copy())
+            theirs.update_params(theirs_params, [grad[:5].copy(), grad[5:].copy()])
+            assert_allclose(params, np.concatenate(theirs_params), rtol=rtol)
+        if isinstance(ours, Adam):
+            assert_allclose(ours.m, np.concatenate(theirs.ms), rtol=rtol)
+            assert_allclose(ours.v, np.concatenate(theirs.vs), rtol=rtol)
+            assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-12)
