@@ -351,6 +351,10 @@ class Objective:
         n_hidden = len(network.layer_units) - 2
         self.dropout = [0.0] * n_hidden if dropout is None else [float(p) for p in dropout]
         self.update_running_stats = update_running_stats
+        # Per-batch decisions made once: whether a layer's activation runs in place (its
+        # derivative needs only its output) and whether any layer drops units.
+        self._in_place = [output_only(act) for act in network.hidden_activations]
+        self._uses_dropout = any(self.dropout)
         self._dropout_seed = 0
         self._buffers = None
         self._l2_scratch = None
@@ -360,7 +364,7 @@ class Objective:
 
     @property
     def uses_dropout(self):
-        return any(self.dropout)
+        return self._uses_dropout
 
     def set_dropout_seed(self, seed, epoch=0):
         """Seed the dropout masks of the following calls from ``(seed, epoch)``."""
@@ -416,13 +420,19 @@ class Objective:
         if network.batch_norm and sample_weight is not None:
             self._weight_sum = float(sample_weight.sum())
             weights = sample_weight / sample_weight.dtype.type(self._weight_sum)
-        if self.uses_dropout and sample_keys is None:
+        if self._uses_dropout and sample_keys is None:
             raise ValueError("dropout needs the sample keys of the batch")
+        x_sparse = sparse.issparse(X)  # only the input can be sparse
 
         # Forward pass, keeping each hidden layer's z, h, a (and dropout's masked output d).
         a = X
         for i, activation in enumerate(network.hidden_activations):
-            z = _affine(a, coefs[i], intercepts[i], out=buffers.z[i][:n_samples])
+            z = buffers.z[i][:n_samples]
+            if i == 0 and x_sparse:
+                _affine(a, coefs[i], intercepts[i], out=z)
+            else:
+                np.matmul(a, coefs[i], out=z)
+                z += intercepts[i]
             h = z
             if network.batch_norm:
                 h = self._batch_norm_forward(i, z, buffers.h[i][:n_samples], weights, bn,
@@ -433,7 +443,12 @@ class Objective:
                 mask = buffers.mask[i][:n_samples]
                 _dropout_mask(sample_keys, self._dropout_seed, i, self.dropout[i], out=mask)
                 a = np.multiply(a, mask, out=buffers.d[i][:n_samples])
-        raw = _affine(a, coefs[-1], intercepts[-1], out=buffers.raw[:n_samples])
+        raw = buffers.raw[:n_samples]
+        if network.n_weight_layers == 1 and x_sparse:
+            _affine(a, coefs[-1], intercepts[-1], out=raw)
+        else:
+            np.matmul(a, coefs[-1], out=raw)
+            raw += intercepts[-1]
 
         # Gradient of the loss with respect to the raw output.
         last = network.n_weight_layers - 1
@@ -453,8 +468,10 @@ class Objective:
 
         # Backward pass.
         for i in range(last, -1, -1):
-            a_prev = X if i == 0 else buffers.d[i - 1][:n_samples]
-            _input_gradient(a_prev, delta, coef_grads[i])
+            if i == 0:
+                _input_gradient(X, delta, coef_grads[0])
+            else:
+                np.matmul(buffers.d[i - 1][:n_samples].T, delta, out=coef_grads[i])
             # Column sums as ones @ delta: a BLAS matrix-vector product, faster than sum().
             np.matmul(buffers.ones[:n_samples], delta, out=intercept_grads[i])
             if i > 0:
@@ -465,7 +482,7 @@ class Objective:
                 activation = network.hidden_activations[j]
                 a_act = buffers.a[j][:n_samples]
                 # h was overwritten by the activation when it works from its output alone.
-                h_prev = None if output_only(activation) else buffers.h[j][:n_samples]
+                h_prev = None if self._in_place[j] else buffers.h[j][:n_samples]
                 if act_params[j] is not None:
                     activation.param_gradient(h_prev, a_act, grad_a, act_params[j],
                                               out=act_param_grads[j])

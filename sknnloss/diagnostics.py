@@ -119,10 +119,10 @@ class TrainingHistory:
 
 
 #: Activation statistics are gathered on at most this many batches per epoch.
-MONITORED_BATCHES = 4
+MONITORED_BATCHES = 2
 
 #: ... and on at most this many rows of each of those batches (the rows are shuffled).
-MONITORED_ROWS = 256
+MONITORED_ROWS = 512
 
 
 class LayerMonitor:

@@ -821,9 +821,10 @@ class SparseCategoricalCrossEntropy(Loss):
         """Row and column indices of the target classes, checked against ``n_classes``."""
         y_true = np.asarray(y_true)
         cols = y_true.astype(np.intp, copy=False)
-        # np.minimum.reduce rather than cols.min(): this runs on every training batch.
+        # One reduction checks the range on every training batch: viewed as unsigned, a
+        # negative index is larger than any class count.
         if y_true.ndim != 1 or (cols.size and (
-                np.minimum.reduce(cols) < 0 or np.maximum.reduce(cols) >= n_classes
+                np.maximum.reduce(cols.view(np.uintp)) >= n_classes
                 or (y_true.dtype.kind != "i" and np.any(cols != y_true)))):
             self.check_target(y_true, n_classes=n_classes)
         return _arange(y_true.shape[0]), cols
