@@ -211,6 +211,12 @@ class Network:
 #: (2 MiB of float64 per hidden array).
 FORWARD_BLOCK_ELEMENTS = 2 ** 18
 
+#: The same for the blocks of a large training batch (:meth:`Objective.loss_gradient`), which
+#: keeps several arrays per layer (pre-activations, gradients) in the caches at once: 2**15
+#: elements, at least 256 rows (measured on 20,000 x 50 with 100 tanh units: an evaluation
+#: about 25% faster than the whole batch at once, with blocks of 256 to 330 rows).
+TRAIN_BLOCK_ELEMENTS = 2 ** 15
+
 #: Batch normalisation constants, PyTorch's ``BatchNorm1d`` defaults: the running statistics
 #: move by ``momentum`` towards each training batch's statistics, and ``epsilon`` is added to
 #: the variance before its square root.
@@ -358,6 +364,8 @@ class Objective:
         self._dropout_seed = 0
         self._buffers = None
         self._l2_scratch = None
+        self._block_scratch = None
+        self._last_rows = 0
         self._view_cache = {}
         #: An optional diagnostics.LayerMonitor that sees every batch.
         self.monitor = None
@@ -409,13 +417,75 @@ class Objective:
         -------
         value : float
         gradient : ndarray of shape (n_params,)
+
+        Notes
+        -----
+        A large dense batch without batch normalisation (the whole training set of the scipy
+        solvers) is processed in blocks of rows (:data:`TRAIN_BLOCK_ELEMENTS` elements of the
+        widest layer each): every block's forward and backward pass runs while its hidden
+        arrays are still in the CPU caches, and the blocks' gradients are summed with their
+        share of the sample weight. The result is the same sum, in another order.
         """
         network = self.network
+        grad = np.empty_like(params) if out is None else out
+        blocks = self._row_blocks(X)
+        if blocks is None:
+            value = self._data_term(params, X, y, sample_weight, grad, sample_keys)
+        else:
+            total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+            partial = self._block_scratch
+            if partial is None or partial.dtype != params.dtype or partial.shape != grad.shape:
+                partial = self._block_scratch = np.empty_like(params)
+            value, first = 0.0, True
+            for rows in blocks:
+                sw = None if sample_weight is None else sample_weight[rows]
+                share = (rows.stop - rows.start) if sw is None else float(sw.sum())
+                if share == 0:
+                    continue  # rows of zero weight add nothing
+                share /= total
+                target = grad if first else partial
+                value += share * self._data_term(
+                    params, X[rows], y[rows], sw, target,
+                    None if sample_keys is None else sample_keys[rows])
+                target *= target.dtype.type(share)
+                if not first:
+                    grad += partial
+                first = False
+            if first:  # every weight is zero
+                grad.fill(0)
+        value += self._add_l2(params, grad, X.shape[0], sample_weight)
+        if self.monitor is not None:
+            # The activations of the last block (or the batch), the gradient of the batch.
+            buffers = self._buffers
+            coefs_grad = self._views("grad", grad)[0]
+            act_params = self._views("params", params)[2]
+            self.monitor.observe(buffers.h, buffers.a, self._last_rows, act_params, coefs_grad)
+        return float(value), grad
+
+    def _row_blocks(self, X):
+        """Row slices of a batch processed block by block, or None (all at once)."""
+        network = self.network
+        if network.batch_norm or sparse.issparse(X):
+            return None  # batch statistics need the whole batch; sparse rows stay as given
         n_samples = X.shape[0]
+        rows = max(256, TRAIN_BLOCK_ELEMENTS // max(network.layer_units[1:]))
+        if n_samples <= rows:
+            return None
+        n_blocks = -(-n_samples // rows)
+        size = -(-n_samples // n_blocks)  # blocks of (nearly) equal size
+        return [slice(start, min(start + size, n_samples))
+                for start in range(0, n_samples, size)]
+
+    def _data_term(self, params, X, y, sample_weight, grad, sample_keys):
+        """The weighted-mean loss of one batch (or block) and its gradient, written into
+        ``grad``; the L2 penalty is not included."""
+        network = self.network
+        n_samples = X.shape[0]
+        self._last_rows = n_samples
         buffers = self._get_buffers(n_samples, params.dtype)
         coefs, intercepts, act_params, bn = self._views("params", params)
-        grad = np.empty_like(params) if out is None else out
-        coef_grads, intercept_grads, act_param_grads, bn_grads = self._views("grad", grad)
+        coef_grads, intercept_grads, act_param_grads, bn_grads = self._views(
+            "grad" if grad is not self._block_scratch else "block", grad)
         weights = self._weight_sum = None
         if network.batch_norm and sample_weight is not None:
             self._weight_sum = float(sample_weight.sum())
@@ -495,23 +565,27 @@ class Objective:
                     )
         if network.batch_norm:  # the running statistics are state, not trained
             grad[network.n_trainable:] = 0
+        return float(value)
 
-        if self.alpha:
-            weight_sum = n_samples if sample_weight is None else sample_weight.sum()
-            if weight_sum > 0:
-                coef_flat = params[: network.n_coef]
-                scale = self.alpha / weight_sum
-                value += 0.5 * scale * float(np.dot(coef_flat, coef_flat))
-                # grad += scale * coefs, through a scratch buffer kept between calls (numpy's
-                # own BLAS only: scipy ships a second OpenBLAS whose threads would fight it).
-                scratch = self._l2_scratch
-                if scratch is None or scratch.dtype != params.dtype:
-                    scratch = self._l2_scratch = np.empty(network.n_coef, params.dtype)
-                np.multiply(coef_flat, params.dtype.type(scale), out=scratch)
-                grad[: network.n_coef] += scratch
-        if self.monitor is not None:
-            self.monitor.observe(buffers.h, buffers.a, n_samples, act_params, coef_grads)
-        return float(value), grad
+    def _add_l2(self, params, grad, n_samples, sample_weight):
+        """Add the L2 penalty's gradient to ``grad``; return the penalty."""
+        if not self.alpha:
+            return 0.0
+        network = self.network
+        weight_sum = n_samples if sample_weight is None else sample_weight.sum()
+        penalty = 0.0
+        if weight_sum > 0:
+            coef_flat = params[: network.n_coef]
+            scale = self.alpha / weight_sum
+            penalty = 0.5 * scale * float(np.dot(coef_flat, coef_flat))
+            # grad += scale * coefs, through a scratch buffer kept between calls (numpy's
+            # own BLAS only: scipy ships a second OpenBLAS whose threads would fight it).
+            scratch = self._l2_scratch
+            if scratch is None or scratch.dtype != params.dtype:
+                scratch = self._l2_scratch = np.empty(network.n_coef, params.dtype)
+            np.multiply(coef_flat, params.dtype.type(scale), out=scratch)
+            grad[: network.n_coef] += scratch
+        return penalty
 
     def _batch_norm_forward(self, i, z, h, weights, bn, inv_std):
         """Normalise ``z`` in place with the batch statistics; write ``scale * z + shift``

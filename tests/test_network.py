@@ -16,7 +16,8 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from sknnloss import MLPClassifier, MLPRegressor
-from sknnloss._network import Network, Objective
+from sknnloss import _network
+from sknnloss._network import Network, Objective, sample_keys
 from sknnloss.activations import (
     ACTIVATION_ALIASES,
     LeakyReLU,
@@ -1290,3 +1291,42 @@ def test_output_only_hidden_activations_run_in_place_during_training():
     _, expected = Objective(other, get_loss("squared_error"), 0.0, True).loss_gradient(
         params, X, y)
     np.testing.assert_array_equal(grad, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["plain", "weighted", "zero-weight-block", "dropout",
+                                  "softmax"])
+def test_row_blocks_give_the_whole_batch_gradient(case, dtype, monkeypatch):
+    # A large batch is processed in blocks of rows (the cache-friendly path of the scipy
+    # solvers): the value and gradient must be those of the whole batch at once.
+    rng = np.random.RandomState(0)
+    n_samples, hidden = 3000, 40  # 2**15 // 40 = 819 rows: 4 blocks of 750
+    X = rng.normal(size=(n_samples, 5)).astype(dtype)
+    if case == "softmax":
+        network = Network([5, hidden, 3], [get_activation("tanh")], get_activation("softmax"))
+        loss, y = get_loss("sparse_categorical_crossentropy"), rng.randint(0, 3, n_samples)
+    else:
+        network = Network([5, hidden, 2], [get_activation("relu")], get_activation("identity"))
+        loss, y = get_loss("squared_error"), rng.normal(size=(n_samples, 2))
+    sw = None
+    if case in ("weighted", "zero-weight-block"):
+        sw = rng.uniform(0.5, 2.0, n_samples)
+        if case == "zero-weight-block":
+            sw[750:1500] = 0.0
+    dropout = [0.3] if case == "dropout" else None
+    keys = sample_keys(X) if dropout else None
+    params = network.initialize(rng, dtype)
+
+    def evaluate(block_elements):
+        monkeypatch.setattr(_network, "TRAIN_BLOCK_ELEMENTS", block_elements)
+        objective = Objective(network, loss, 0.3, True, dropout=dropout)
+        objective.set_dropout_seed(7)
+        return objective, objective.loss_gradient(params, X, y, sw, sample_keys=keys)
+
+    blocked_objective, (blocked_value, blocked_grad) = evaluate(2 ** 15)
+    assert blocked_objective._last_rows == 750  # it did run in blocks
+    _, (value, grad) = evaluate(2 ** 40)
+    rtol = 1e-10 if dtype == np.float64 else 2e-4
+    assert blocked_value == pytest.approx(value, rel=rtol)
+    assert blocked_grad.dtype == dtype
+    np.testing.assert_allclose(blocked_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max())
