@@ -465,12 +465,10 @@ class Objective:
     def _row_blocks(self, X):
         """Row slices of a batch processed block by block, or None (all at once)."""
         network = self.network
-        if network.batch_norm or sparse.issparse(X):
-            return None  # batch statistics need the whole batch; sparse rows stay as given
         n_samples = X.shape[0]
         rows = max(256, TRAIN_BLOCK_ELEMENTS // max(network.layer_units[1:]))
-        if n_samples <= rows:
-            return None
+        if n_samples <= rows or network.batch_norm or sparse.issparse(X):
+            return None  # batch statistics need the whole batch; sparse rows stay as given
         n_blocks = -(-n_samples // rows)
         size = -(-n_samples // n_blocks)  # blocks of (nearly) equal size
         return [slice(start, min(start + size, n_samples))
