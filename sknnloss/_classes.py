@@ -7,10 +7,12 @@ from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMLP
 from ._targets import ClassEncoder
 from ._validation import check_classifier_target
+from .activations import Softmax
 from .losses import get_loss
 
 _COMMON_PARAMS_DOC = """
@@ -483,8 +485,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
+        check_is_fitted(self)
+        encoder = self._encoder
+        layout = self._network_layout
+        if (type(layout["output_activation"]) is Softmax and not encoder.multilabel
+                and layout["layer_units"][-1] > 1):
+            # The softmax keeps the order within each row: the class of the largest output
+            # is the class of the largest input, without the exponentials.
+            return encoder.decode(self._forward(X, apply_output=False), None)
         y_pred = self._forward(X)
-        return self._encoder.decode(y_pred, self._decision_threshold)
+        return encoder.decode(y_pred, self._decision_threshold)
 
     @available_if(_has_probabilities)
     def predict_proba(self, X):

@@ -384,9 +384,14 @@ class Softmax(Activation):
     elementwise = False
 
     def forward(self, z, out=None):
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=_out(out, z))
+        row_max = np.maximum.reduce(z, axis=1)
+        out = np.subtract(z, row_max[:, np.newaxis], out=_out(out, z))
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        # Row sums as a matrix-vector product, and one division per row: after subtracting
+        # the row maximum every sum is in [1, n_units].
+        total = out @ np.ones(out.shape[1], dtype=out.dtype)
+        np.reciprocal(total, out=total)
+        out *= total[:, np.newaxis]
         return out
 
     def derivative(self, z, a, out=None):

@@ -1330,3 +1330,38 @@ def test_row_blocks_give_the_whole_batch_gradient(case, dtype, monkeypatch):
     assert blocked_value == pytest.approx(value, rel=rtol)
     assert blocked_grad.dtype == dtype
     np.testing.assert_allclose(blocked_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max())
+
+
+@pytest.mark.parametrize("output", ["softmax", "logistic", "identity"])
+@pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
+def test_forward_in_row_blocks_equals_one_pass(output, fmt):
+    # 2,600 rows go through in blocks of 1024 (FORWARD_BLOCK_ROWS): the result is the one-pass
+    # result, with and without the output activation, keeping the raw output or not.
+    rng = np.random.RandomState(0)
+    network = Network([4, 8, 3], [get_activation("tanh")], get_activation(output))
+    params = network.initialize(rng, np.float64)
+    X = rng.normal(size=(2600, 4))
+    X[X < 0.2] = 0.0
+    Xf = X if fmt == "dense" else getattr(sparse, f"{fmt}_matrix")(X)
+    coefs, intercepts = network.unpack(params)
+    raw = np.tanh(X @ coefs[0] + intercepts[0]) @ coefs[1] + intercepts[1]
+    expected = get_activation(output).forward(raw.copy())
+    got_raw, got = network.forward(params, Xf)
+    np.testing.assert_allclose(got_raw, raw, rtol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert network.forward(params, Xf, keep_raw=False)[0] is None
+    np.testing.assert_allclose(network.forward(params, Xf, keep_raw=False)[1], expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(network.forward(params, Xf, apply_output=False)[1], raw,
+                               rtol=1e-12)
+
+
+def test_multiclass_predict_skips_the_softmax_but_agrees_with_predict_proba():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=4,
+                               random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.out_activation_ == "softmax"
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(1)])
