@@ -162,9 +162,9 @@ class Adam:
         v_sum *= b2
         v_sum += work
         self.learning_rate = (
-            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+            self.learning_rate_init * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         )
-        root = np.sqrt(1 - b2)
+        root = math.sqrt(1 - b2)
         np.sqrt(v_sum, out=work)
         work += self.epsilon / root
         np.divide(m_sum, work, out=work)

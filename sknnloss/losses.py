@@ -184,9 +184,7 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
     np.exp(out, out=out)
     # Row sums as a matrix-vector product: much faster than sum(axis=1) over short rows.
     total = out @ np.ones(out.shape[1], dtype=out.dtype)
-    factor = np.reciprocal(total)
-    if row_scale is not None:
-        factor *= row_scale
+    factor = np.reciprocal(total) if row_scale is None else np.divide(row_scale, total)
     out *= factor[:, np.newaxis]
     np.log(total, out=total)
     total += row_max
