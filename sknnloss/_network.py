@@ -301,7 +301,7 @@ def _input_gradient(a, delta, out):
 class _Buffers:
     """Per-batch work arrays, allocated once for ``capacity`` rows and sliced per batch."""
 
-    def __init__(self, network, capacity, dtype, fused, dropout):
+    def __init__(self, network, capacity, dtype, fused, dropout, in_place):
         self.capacity = capacity
         hidden = network.layer_units[1:-1]
         n_outputs = network.layer_units[-1]
@@ -314,8 +314,8 @@ class _Buffers:
         self.h = ([np.empty((capacity, u), dtype) for u in hidden] if network.batch_norm
                   else self.z)
         # An activation whose derivative needs only its output runs in place over h.
-        self.a = [h if output_only(activation) else np.empty((capacity, u), dtype)
-                  for u, h, activation in zip(hidden, self.h, network.hidden_activations)]
+        self.a = [h if same else np.empty((capacity, u), dtype)
+                  for u, h, same in zip(hidden, self.h, in_place)]
         self.inv_std = [np.empty(u, dtype) for u in hidden]
         # With dropout, a holds the activation's output and d what the next layer receives.
         self.mask = [np.empty((capacity, u), dtype) if p else None
@@ -404,7 +404,8 @@ class Objective:
     def _get_buffers(self, n_samples, dtype):
         buffers = self._buffers
         if buffers is None or buffers.capacity < n_samples or buffers.raw.dtype != dtype:
-            buffers = _Buffers(self.network, n_samples, dtype, self.fused, self.dropout)
+            buffers = _Buffers(self.network, n_samples, dtype, self.fused, self.dropout,
+                               self._in_place)
             self._buffers = buffers
         return buffers
 

@@ -136,10 +136,10 @@ class LayerMonitor:
     too, its gradient being shrunk as much). These activation statistics are gathered on every
     batch of an epoch of at most :data:`MONITORED_BATCHES` batches, else on that many batches
     spread evenly over the epoch, and on the first :data:`MONITORED_ROWS` rows of each, which
-    keeps their cost within a few percent of fit time (see ``benchmarks/overhead.py``). Per weight layer, from the same batches:
-    the root mean square of the norm of the coefficient gradient (L2 term included), and at
-    the end of the epoch the norm of the coefficients. Activations without an elementwise derivative
-    (softmax) report nan.
+    keeps their cost within a few percent of fit time (see ``benchmarks/overhead.py``). Per
+    weight layer, from the same batches: the root mean square of the norm of the coefficient
+    gradient (L2 term included), and at the end of the epoch the norm of the coefficients.
+    Activations without an elementwise derivative (softmax) report nan.
     """
 
     def __init__(self, network):

@@ -230,11 +230,10 @@ def _weighted(loss, grad, sample_weight):
     if sample_weight is None:
         grad /= loss.shape[0]
         return float(loss.mean()), grad
-    total = sample_weight.sum()
-    if total == 0:
+    scale = _row_weights(sample_weight, loss.shape[0], grad.dtype)
+    if scale is None:
         grad.fill(0)
         return 0.0, grad
-    scale = (sample_weight / total).astype(grad.dtype, copy=False)
     grad *= scale.reshape((-1,) + (1,) * (grad.ndim - 1))
     return float(loss @ scale), grad
 
@@ -862,7 +861,7 @@ class SparseCategoricalCrossEntropy(Loss):
         eps = self._eps()
         weights = _row_weights(sample_weight, raw.shape[0], raw.dtype)
         if weights is None:  # all weights zero: nothing to learn from
-            grad = np.zeros_like(raw) if out is None else out
+            grad = np.empty_like(raw) if out is None else out
             grad.fill(0)
             return 0.0, grad
         lse, grad = _softmax_logsumexp(raw, out, row_scale=weights)
