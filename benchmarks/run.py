@@ -32,7 +32,12 @@ samples and 100 classes; ``digits_adam`` keeps its data and runs 2 epochs.
 
 Protocol. Every run (one library, one workload, one repeat) is a fresh subprocess of this
 script (``--_child``) that prints one JSON line. Within a repeat the libraries alternate,
-scikit-learn first; the tables show medians over ``--repeats``. In the child:
+scikit-learn first; the tables show medians over ``--repeats`` (5 by default). The summary
+adds two figures per workload: "fit paired", the median over repeats of the fit-time ratio
+*within* a repeat (the two runs follow each other, so a shared machine that slows down or
+speeds up between repeats moves both and the ratio stays put; on a quiet machine it agrees
+with the ratio of the medians), and "loss rel. diff", the largest relative difference of
+the final training losses in a repeat. In the child:
 
 * fit time: ``time.perf_counter`` around ``fit``;
 * predict time: the best of 3 ``predict`` calls on the held-out set; then the best of 3
@@ -465,18 +470,25 @@ def pair_checks(workload, runs):
     dict
         ``n_iter`` (per library, the values seen), ``n_pairs`` (repeats where both runs
         succeeded), ``n_iter_match`` (over those pairs), ``full_work`` (every run did
-        ``max_iter``), ``max_score_diff`` and ``failed`` (runs that failed).
+        ``max_iter``), ``max_score_diff``, ``max_loss_rel_diff`` (the largest
+        ``|loss_sknnloss - loss_sklearn| / |loss_sklearn|`` of a repeat),
+        ``paired_fit_ratio`` (the median over repeats of the fit-time ratio within a repeat:
+        the two runs of a repeat follow each other, so a machine that slows down or speeds
+        up between repeats moves both) and ``failed`` (runs that failed).
     """
     by_repeat = {}
     for run in runs:
         by_repeat.setdefault(run["repeat"], {})[run["library"]] = run
-    n_iter_match, score_diffs = True, []
+    n_iter_match, score_diffs, loss_diffs, fit_ratios = True, [], [], []
     pairs = [pair for pair in by_repeat.values()
              if all(pair.get(lib, {}).get("ok") for lib in LIBRARIES)]
     for pair in pairs:
         a, b = (pair[lib] for lib in LIBRARIES)
         n_iter_match &= a["n_iter"] == b["n_iter"]
         score_diffs.append(abs(a["score"] - b["score"]))
+        if a["loss"]:
+            loss_diffs.append(abs(b["loss"] - a["loss"]) / abs(a["loss"]))
+        fit_ratios.append(_ratio(b["fit_time"], a["fit_time"]))
     ok_runs = [run for run in runs if run.get("ok")]
     return {
         "n_iter": {lib: sorted({r["n_iter"] for r in ok_runs if r["library"] == lib})
@@ -485,6 +497,8 @@ def pair_checks(workload, runs):
         "n_iter_match": n_iter_match,
         "full_work": all(r["n_iter"] == workload.max_iter for r in ok_runs),
         "max_score_diff": max(score_diffs) if score_diffs else None,
+        "max_loss_rel_diff": max(loss_diffs) if loss_diffs else None,
+        "paired_fit_ratio": statistics.median(fit_ratios) if fit_ratios else None,
         "failed": [run for run in runs if not run.get("ok")],
     }
 
@@ -547,10 +561,14 @@ def summary_table(results):
         per_lib = {lib: [r for r in entry["runs"] if r["library"] == lib] for lib in LIBRARIES}
         ratios = [_ratio(median_of(per_lib["sknnloss"], key),
                          median_of(per_lib["scikit-learn"], key)) for _, key in columns]
-        flag = "FAILED" if entry["checks"]["failed"] else _n_iter_flag(entry["checks"])
-        rows.append([name, *map(_fmt, ratios), flag])
-    return format_table(rows, ["workload (ratio sknnloss / scikit-learn)",
-                               *(label for label, _ in columns), "n_iter_"])
+        checks = entry["checks"]
+        flag = "FAILED" if checks["failed"] else _n_iter_flag(checks)
+        rows.append([name, _fmt(ratios[0]), _fmt(checks["paired_fit_ratio"]),
+                     *map(_fmt, ratios[1:]), _fmt(checks["max_loss_rel_diff"], "{:.1e}"),
+                     flag])
+    return format_table(rows, ["workload (ratio sknnloss / scikit-learn)", columns[0][0],
+                               "fit paired", *(label for label, _ in columns[1:]),
+                               "loss rel. diff", "n_iter_"])
 
 
 def float32_line(results):
@@ -613,7 +631,7 @@ def parse_args(argv=None):
                         help="run this workload (repeatable; default: all, listed below)")
     parser.add_argument("--repeats", type=int, default=None, metavar="N",
                         help="runs per library and workload; the tables show medians "
-                             "(default 3; 1 with --quick)")
+                             "(default 5; 1 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: shrunken workloads (2,000 samples, 2 epochs), one "
                              "repeat, BLAS on one thread; exits 1 if a run fails, n_iter_ "
@@ -650,7 +668,7 @@ def parse_args(argv=None):
                              "JSON")
     args = parser.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 1 if args.quick else 3
+        args.repeats = 1 if args.quick else 5
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.threads is None and args.quick:

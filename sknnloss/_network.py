@@ -277,7 +277,7 @@ def _params_kwarg(act_params):
 
 def _affine(a, coef, intercept, out=None):
     """``a @ coef + intercept`` (``a`` dense or sparse), written into ``out`` if given."""
-    if sparse.issparse(a):
+    if _is_sparse(a):
         product = safe_sparse_dot(a, coef)
         if out is None:
             out = np.asarray(product)
@@ -289,9 +289,15 @@ def _affine(a, coef, intercept, out=None):
     return out
 
 
+def _is_sparse(X):
+    """``scipy.sparse.issparse(X)``, answered at once for the usual dense batch (the training
+    loop asks on every batch)."""
+    return not isinstance(X, np.ndarray) and sparse.issparse(X)
+
+
 def _input_gradient(a, delta, out):
     """``a.T @ delta`` written into ``out`` (``a`` dense or sparse)."""
-    if sparse.issparse(a):
+    if _is_sparse(a):
         np.copyto(out, safe_sparse_dot(a.T, delta))
     else:
         np.matmul(a.T, delta, out=out)
@@ -479,7 +485,7 @@ class Objective:
         network = self.network
         n_samples = X.shape[0]
         rows = max(256, TRAIN_BLOCK_ELEMENTS // max(network.layer_units[1:]))
-        if n_samples <= rows or network.batch_norm or sparse.issparse(X):
+        if n_samples <= rows or network.batch_norm or _is_sparse(X):
             return None  # batch statistics need the whole batch; sparse rows stay as given
         n_blocks = -(-n_samples // rows)
         size = -(-n_samples // n_blocks)  # blocks of (nearly) equal size
@@ -502,7 +508,7 @@ class Objective:
             weights = sample_weight / sample_weight.dtype.type(self._weight_sum)
         if self._uses_dropout and sample_keys is None:
             raise ValueError("dropout needs the sample keys of the batch")
-        x_sparse = sparse.issparse(X)  # only the input can be sparse
+        x_sparse = _is_sparse(X)  # only the input can be sparse
 
         # Forward pass, keeping each hidden layer's z, h, a (and dropout's masked output d).
         a = X

@@ -54,9 +54,36 @@ __all__ = [
 EXP_RAW_MAX = 50.0
 
 
+_CONSTANTS = {}
+
+
+def _constant(value, n, dtype):
+    """A read-only vector of ``n`` copies of ``value`` in ``dtype``, shared between calls.
+
+    The training loop needs the same rows of zeros and ones on every batch; allocating them
+    anew each time costs more than the operation that uses them (a fresh array is one more
+    call into numpy, made while the caches are cold from the matrix products).
+    """
+    key = (value, n, np.dtype(dtype))
+    vector = _CONSTANTS.get(key)
+    if vector is None:
+        if len(_CONSTANTS) >= 256:  # many network shapes in one process: start over
+            _CONSTANTS.clear()
+        vector = np.full(n, value, dtype=dtype)
+        vector.flags.writeable = False
+        _CONSTANTS[key] = vector
+    return vector
+
+
 def _zeros_row(z):
     """Zeros broadcasting against ``z`` along its last axis, in its dtype."""
-    return np.zeros(z.shape[-1:], dtype=z.dtype)
+    return _constant(0, z.shape[-1], z.dtype)
+
+
+def _row_sums(a):
+    """Row sums of a 2-D array as a matrix-vector product with a shared ones vector: much
+    faster than ``a.sum(axis=1)`` over short rows."""
+    return a @ _constant(1, a.shape[1], a.dtype)
 
 
 def _out(out, like):
@@ -389,7 +416,7 @@ class Softmax(Activation):
         np.exp(out, out=out)
         # Row sums as a matrix-vector product, and one division per row: after subtracting
         # the row maximum every sum is in [1, n_units].
-        total = out @ np.ones(out.shape[1], dtype=out.dtype)
+        total = _row_sums(out)
         np.reciprocal(total, out=total)
         out *= total[:, np.newaxis]
         return out

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import expit, xlogy
 from sklearn.base import BaseEstimator
 
-from .activations import EXP_RAW_MAX, get_activation
+from .activations import EXP_RAW_MAX, _row_sums, get_activation
 
 __all__ = [
     "Loss",
@@ -182,8 +182,7 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
     row_max = np.maximum.reduce(raw, axis=1)
     out = np.subtract(raw, row_max[:, np.newaxis], out=out)
     np.exp(out, out=out)
-    # Row sums as a matrix-vector product: much faster than sum(axis=1) over short rows.
-    total = out @ np.ones(out.shape[1], dtype=out.dtype)
+    total = _row_sums(out)
     factor = np.reciprocal(total) if row_scale is None else np.divide(row_scale, total)
     out *= factor[:, np.newaxis]
     np.log(total, out=total)
