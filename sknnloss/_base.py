@@ -658,14 +658,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return True
 
     # -- prediction ----------------------------------------------------------------------
-    def _forward(self, X, apply_output=True):
-        """The network's prediction (output activation applied, unless ``apply_output`` is
-        False) for raw input ``X``."""
+    def _forward(self, X):
+        """The network's prediction (output activation applied) for raw input ``X``."""
+        X = self._validate_for_prediction(X)
+        return self._network.forward(self._params, X, keep_raw=False)[1]
+
+    def _validate_for_prediction(self, X):
+        """``X`` checked against the fitted model (features, dtype, sparse format)."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
-                          reset=False)
-        return self._network.forward(self._params, X, keep_raw=False,
-                                     apply_output=apply_output)[1]
+        return validate_data(self, X, accept_sparse=["csr", "csc"],
+                             dtype=(np.float64, np.float32), reset=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

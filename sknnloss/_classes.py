@@ -491,8 +491,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if (type(layout["output_activation"]) is Softmax and not encoder.multilabel
                 and layout["layer_units"][-1] > 1):
             # The softmax keeps the order within each row: the class of the largest output
-            # is the class of the largest input, without the exponentials.
-            return encoder.decode(self._forward(X, apply_output=False), None)
+            # is the class of the largest input, without the exponentials (and without
+            # holding every row's outputs at once).
+            X = self._validate_for_prediction(X)
+            return encoder.classes[self._network.raw_argmax(self._params, X)]
         y_pred = self._forward(X)
         return encoder.decode(y_pred, self._decision_threshold)
 

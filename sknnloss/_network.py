@@ -168,22 +168,14 @@ class Network:
         y_pred : ndarray of shape (n_samples, n_outputs)
             ``output_activation(raw)``.
         """
-        coefs, intercepts = self.unpack(params)
-        act_params = self.unpack_activation_params(params)
-        # Prediction-mode batch normalisation, per hidden layer: (z - mean) * factor + shift.
-        bn = None
-        if self.batch_norm:
-            scales, shifts, means, variances = self.unpack_batch_norm(params)
-            bn = [(mean, scale / np.sqrt(variance + BN_EPSILON), shift)
-                  for scale, shift, mean, variance in zip(scales, shifts, means, variances)]
+        weights = self._prediction_weights(params)
         n_samples = X.shape[0]
-        block = min(FORWARD_BLOCK_ROWS,
-                    max(FORWARD_MIN_ROWS, FORWARD_BLOCK_ELEMENTS // max(self.layer_units[1:])))
+        block = self._forward_block_rows()
         output = self.output_activation if apply_output else None
         if not apply_output:
             keep_raw = False
         if n_samples <= block:
-            raw = self._forward_block(X, coefs, intercepts, act_params, bn)
+            raw = self._forward_block(X, *weights)
             if output is None:
                 return None, raw
             if not keep_raw:
@@ -196,10 +188,53 @@ class Network:
         y_pred = np.empty_like(raw) if keep_raw else raw
         for start in range(0, n_samples, block):
             rows = slice(start, min(start + block, n_samples))
-            self._forward_block(X[rows], coefs, intercepts, act_params, bn, out=raw[rows])
+            self._forward_block(X[rows], *weights, out=raw[rows])
             if output is not None:
                 output.forward(raw[rows], out=y_pred[rows])
         return (raw if keep_raw else None), y_pred
+
+    def raw_argmax(self, params, X):
+        """Index of the largest raw output of each row (thread-safe).
+
+        Block by block, like :meth:`forward`, but only one block of raw outputs exists at a
+        time: for 100,000 rows of 1000 outputs that is 2 MB instead of 800 MB, and none of
+        the page faults of a fresh 800 MB array.
+
+        Returns
+        -------
+        index : ndarray of shape (n_samples,) of intp
+        """
+        weights = self._prediction_weights(params)
+        n_samples = X.shape[0]
+        block = self._forward_block_rows()
+        if sparse.issparse(X):
+            X = X.tocsr()
+        index = np.empty(n_samples, dtype=np.intp)
+        raw = np.empty((min(block, n_samples), self.layer_units[-1]),
+                       dtype=np.result_type(X.dtype, params.dtype))
+        for start in range(0, n_samples, block):
+            stop = min(start + block, n_samples)
+            out = self._forward_block(X[start:stop], *weights, out=raw[: stop - start])
+            np.argmax(out, axis=1, out=index[start:stop])
+        return index
+
+    def _prediction_weights(self, params):
+        """The views :meth:`_forward_block` needs: coefficients, intercepts, activation
+        parameters and prediction-mode batch normalisation ``(mean, factor, shift)`` per
+        hidden layer (None without batch normalisation)."""
+        coefs, intercepts = self.unpack(params)
+        act_params = self.unpack_activation_params(params)
+        bn = None
+        if self.batch_norm:  # (z - mean) * factor + shift
+            scales, shifts, means, variances = self.unpack_batch_norm(params)
+            bn = [(mean, scale / np.sqrt(variance + BN_EPSILON), shift)
+                  for scale, shift, mean, variance in zip(scales, shifts, means, variances)]
+        return coefs, intercepts, act_params, bn
+
+    def _forward_block_rows(self):
+        """Rows per block of the prediction passes (see ``FORWARD_BLOCK_ELEMENTS``)."""
+        return min(FORWARD_BLOCK_ROWS,
+                   max(FORWARD_MIN_ROWS, FORWARD_BLOCK_ELEMENTS // max(self.layer_units[1:])))
 
     def _forward_block(self, X, coefs, intercepts, act_params, bn, out=None):
         a = X

@@ -874,3 +874,23 @@ def test_prelu_with_per_unit_weights_matches_torch(seed):
     assert relative_error(grad_s, weight.grad.numpy()) < TORCH_RTOL
     # PyTorch's default initial slope is ours too.
     assert torch.nn.PReLU().weight.item() == PReLU().init
+
+
+def test_shared_constant_vectors_are_reused_read_only_and_typed():
+    # The training loop's rows of zeros (ReLU) and ones (row sums) come from a shared cache:
+    # one vector per (value, length, dtype), which nobody may write into.
+    from sknnloss.activations import _constant, _row_sums
+
+    zeros32 = _constant(0, 7, np.float32)
+    assert zeros32 is _constant(0, 7, np.float32)
+    assert zeros32.dtype == np.float32 and zeros32.shape == (7,) and not zeros32.any()
+    assert _constant(0, 7, np.float64) is not zeros32
+    assert not zeros32.flags.writeable
+    with pytest.raises(ValueError):
+        zeros32[0] = 1.0
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    sums = _row_sums(a)
+    assert sums.dtype == np.float32
+    np.testing.assert_array_equal(sums, a.sum(axis=1))
+    sums[0] = -1.0  # a fresh array, not the shared ones
+    assert _constant(1, 4, np.float32).tolist() == [1.0] * 4

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 from scipy.special import ndtr, xlogy
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -1354,6 +1355,30 @@ def test_forward_in_row_blocks_equals_one_pass(output, fmt):
                                rtol=1e-12)
     np.testing.assert_allclose(network.forward(params, Xf, apply_output=False)[1], raw,
                                rtol=1e-12)
+    # The argmax of the raw outputs, block by block without the whole raw output.
+    np.testing.assert_array_equal(network.raw_argmax(params, Xf), raw.argmax(axis=1))
+    assert network.raw_argmax(params, Xf).dtype == np.intp
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_rows", [1, 5, 1024, 1025, 3000])
+def test_raw_argmax_over_block_edges_and_with_batch_norm(dtype, n_rows):
+    # Row counts below, at and across the block size; batch normalisation in prediction mode
+    # with non-trivial statistics; the dtype of the result does not depend on X's.
+    rng = np.random.RandomState(1)
+    network = Network([3, 6, 40], [get_activation("relu")], get_activation("softmax"),
+                      batch_norm=True)
+    params = network.initialize(rng, dtype)
+    scales, shifts, means, variances = network.unpack_batch_norm(params)
+    scales[0][...] = rng.uniform(0.5, 2, 6)
+    shifts[0][...] = rng.normal(size=6)
+    means[0][...] = rng.normal(size=6)
+    variances[0][...] = rng.uniform(0.5, 2, 6)
+    X = rng.normal(size=(n_rows, 3)).astype(dtype)
+    raw = network.forward(params, X, apply_output=False)[1]
+    got = network.raw_argmax(params, X)
+    np.testing.assert_array_equal(got, raw.argmax(axis=1))
+    assert got.shape == (n_rows,)
 
 
 def test_multiclass_predict_skips_the_softmax_but_agrees_with_predict_proba():
@@ -1365,3 +1390,12 @@ def test_multiclass_predict_skips_the_softmax_but_agrees_with_predict_proba():
         clf.fit(X, y)
     assert clf.out_activation_ == "softmax"
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(1)])
+    # More rows than one prediction block, string labels, float32 input.
+    X_many = np.resize(X, (2500, X.shape[1]))
+    labels = np.array(["a", "b", "c", "d"])[y]
+    clf_str = clone(clf).fit(X, labels)
+    np.testing.assert_array_equal(
+        clf_str.predict(X_many), clf_str.classes_[clf_str.predict_proba(X_many).argmax(1)])
+    X32 = X_many.astype(np.float32)
+    np.testing.assert_array_equal(clf_str.predict(X32),
+                                  clf_str.classes_[clf_str.predict_proba(X32).argmax(1)])
