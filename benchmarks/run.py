@@ -40,7 +40,11 @@ with the ratio of the medians), and "loss rel. diff", the largest relative diffe
 the final training losses in a repeat. In the child:
 
 * fit time: ``time.perf_counter`` around ``fit``; ``digits_adam``, whose fit takes a fraction
-  of a second, fits 5 fresh estimators in the run and reports their median;
+  of a second, fits 5 fresh estimators in the run and reports their median. Also the fit's
+  CPU time (``time.process_time``: user and system time of all the process's threads). With
+  ``--threads 1`` it leaves out the time the process waited for a core, which a shared
+  machine adds to the wall time; with more threads it also counts BLAS threads spinning
+  while they wait for work, so compare it between libraries only on one thread;
 * predict time: the best of 5 ``predict`` calls on the held-out set; then the best of 5
   ``predict`` calls on ``--predict-rows`` rows (the held-out set tiled, 100,000 by default)
   and, for the classification workloads, the best of 5 ``predict_proba`` calls on the same
@@ -330,14 +334,16 @@ def run_child(config):
     rss_before_fit = _current_rss_kib()
     peak_reset = _reset_peak_rss()
 
-    fit_times = []
+    fit_times, fit_cpu_times = [], []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(workload.fit_repeats):
             model = estimator(**params)
+            cpu_start = time.process_time()
             start = time.perf_counter()
             model.fit(X_train, y_train)
             fit_times.append(time.perf_counter() - start)
+            fit_cpu_times.append(time.process_time() - cpu_start)
     fit_time = statistics.median(fit_times)
     peak_rss = _maxrss_kib()
     # Running out of epochs is the point here; anything else (divergence, ...) is reported.
@@ -359,6 +365,7 @@ def run_child(config):
         "max_iter": workload.max_iter,
         "fit_time": fit_time,
         "fit_times": fit_times,
+        "fit_cpu_time": statistics.median(fit_cpu_times),
         "predict_time": predict_time,
         "bulk_label_time": bulk_label_time,
         "bulk_predict_time": bulk_predict_time,
@@ -443,6 +450,7 @@ def median_of(runs, key):
 # (label, key, format) of the table rows with a median and a ratio.
 METRICS = [
     ("fit time [s]", "fit_time", "{:.3f}"),
+    ("fit CPU time [s]", "fit_cpu_time", "{:.3f}"),
     ("predict time, held-out [s]", "predict_time", "{:.4f}"),
     ("predict, bulk rows [s]", "bulk_label_time", "{:.3f}"),
     ("predict_proba, bulk rows [s]", "bulk_predict_time", "{:.3f}"),
@@ -565,7 +573,7 @@ def workload_table(workload, runs, checks, n_repeats):
 
 def summary_table(results):
     """Ratios (sknnloss / scikit-learn) of the medians, one row per workload."""
-    columns = [("fit", "fit_time"), ("predict", "predict_time"),
+    columns = [("fit", "fit_time"), ("fit CPU", "fit_cpu_time"), ("predict", "predict_time"),
                ("predict bulk", "bulk_label_time"), ("proba bulk", "bulk_predict_time"),
                ("peak RSS", "peak_rss_mib"),
                ("fit RSS incr.", "fit_rss_increase_mib"), ("loss", "loss"),
