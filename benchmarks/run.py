@@ -33,7 +33,8 @@ samples and 100 classes; ``digits_adam`` keeps its data and runs 2 epochs.
 Protocol. Every run (one library, one workload, one repeat) is a fresh subprocess of this
 script (``--_child``) that prints one JSON line. Within a repeat the libraries alternate,
 scikit-learn first; the tables show medians over ``--repeats`` (5 by default). The summary
-adds two figures per workload: "fit paired", the median over repeats of the fit-time ratio
+adds, besides the ratio of the fits' CPU times (below), two figures per workload: "fit
+paired", the median over repeats of the fit-time ratio
 *within* a repeat (the two runs follow each other, so a shared machine that slows down or
 speeds up between repeats moves both and the ratio stays put; on a quiet machine it agrees
 with the ratio of the medians), and "loss rel. diff", the largest relative difference of
