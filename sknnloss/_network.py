@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.extmath import safe_sparse_dot
 
+from ._parallel import run_blocks
 from .activations import Logistic
 
 __all__ = ["Network", "Objective", "INITIALIZERS", "BN_MOMENTUM", "BN_EPSILON", "sample_keys"]
@@ -160,7 +161,9 @@ class Network:
         Large inputs are processed in blocks of rows (``FORWARD_BLOCK_ELEMENTS`` elements of
         the widest layer per block, 256 to 1024 rows), so the hidden activations stay small
         enough for the CPU caches and the memory held at once does not grow with the number
-        of rows beyond the outputs themselves.
+        of rows beyond the outputs themselves. From ``MIN_PARALLEL_BLOCKS`` blocks on, the
+        blocks are shared out between threads, one per BLAS thread (``_parallel``); the
+        result is the same on any number of threads.
 
         Returns
         -------
@@ -186,11 +189,13 @@ class Network:
         dtype = np.result_type(X.dtype, params.dtype)
         raw = np.empty((n_samples, self.layer_units[-1]), dtype=dtype)
         y_pred = np.empty_like(raw) if keep_raw else raw
-        for start in range(0, n_samples, block):
-            rows = slice(start, min(start + block, n_samples))
-            self._forward_block(X[rows], *weights, out=raw[rows])
+
+        def predict_rows(start, stop):
+            self._forward_block(X[start:stop], *weights, out=raw[start:stop])
             if output is not None:
-                output.forward(raw[rows], out=y_pred[rows])
+                output.forward(raw[start:stop], out=y_pred[start:stop])
+
+        run_blocks(n_samples, block, lambda: predict_rows)
         return (raw if keep_raw else None), y_pred
 
     def raw_argmax(self, params, X):
@@ -198,7 +203,7 @@ class Network:
 
         Block by block, like :meth:`forward`, but only one block of raw outputs exists at a
         time: for 100,000 rows of 1000 outputs that is 2 MB instead of 800 MB, and none of
-        the page faults of a fresh 800 MB array.
+        the page faults of a fresh 800 MB array (one such block per thread).
 
         Returns
         -------
@@ -210,12 +215,18 @@ class Network:
         if sparse.issparse(X):
             X = X.tocsr()
         index = np.empty(n_samples, dtype=np.intp)
-        raw = np.empty((min(block, n_samples), self.layer_units[-1]),
-                       dtype=np.result_type(X.dtype, params.dtype))
-        for start in range(0, n_samples, block):
-            stop = min(start + block, n_samples)
-            out = self._forward_block(X[start:stop], *weights, out=raw[: stop - start])
-            np.argmax(out, axis=1, out=index[start:stop])
+        shape = (min(block, n_samples), self.layer_units[-1])
+        dtype = np.result_type(X.dtype, params.dtype)
+
+        def make_worker():
+            raw = np.empty(shape, dtype=dtype)  # one block's outputs, per thread
+
+            def argmax_rows(start, stop):
+                out = self._forward_block(X[start:stop], *weights, out=raw[: stop - start])
+                np.argmax(out, axis=1, out=index[start:stop])
+            return argmax_rows
+
+        run_blocks(n_samples, block, make_worker)
         return index
 
     def _prediction_weights(self, params):

@@ -24,9 +24,9 @@ N_THREADS = 8
 REPEATS = 6  # each input is predicted this many times, interleaved with the others
 
 
-def _data(seed, n_features=6):
+def _data(seed, n_features=6, n_rows=300):
     rng = np.random.RandomState(seed)
-    X = rng.normal(size=(300, n_features))
+    X = rng.normal(size=(n_rows, n_features))
     return X, X[:, 0] - X[:, 1] * X[:, 2]
 
 
@@ -62,11 +62,12 @@ NAMES = ["softmax-classifier", "hinge-classifier", "binary-prelu-classifier",
 
 
 def _inputs(model):
-    """Inputs of different values and sizes (1 to 300 rows), dense and sparse."""
+    """Inputs of different values and sizes (1 to 300 rows, and 17,000 rows that are
+    predicted in blocks shared between threads), dense and sparse."""
     dtype = model.coefs_[0].dtype
     inputs = []
-    for seed, n_rows in zip(range(1, 13), [1, 2, 7, 50, 300, 3, 120, 9, 64, 11, 200, 5]):
-        X, _ = _data(seed)
+    for seed, n_rows in zip(range(1, 14), [1, 2, 7, 50, 300, 3, 120, 9, 64, 11, 200, 5, 17_000]):
+        X, _ = _data(seed, n_rows=max(300, n_rows))
         X = X[:n_rows].astype(dtype)
         if seed % 4 == 0:
             X[np.abs(X) < 0.7] = 0.0
