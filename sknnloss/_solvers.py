@@ -262,7 +262,8 @@ def minimize_scipy(objective, params, X, y, sample_weight, *, solver, max_iter, 
         message = result.message
         if isinstance(message, bytes):
             message = message.decode("latin1")
-        message = str(message).rstrip(".")
+        # scipy's L-BFGS-B can say no more than "ABNORMAL: " (scipy >= 1.15).
+        message = str(message).strip().rstrip(".:").strip() or "no reason given by scipy"
         if result.status == 1:  # iteration or evaluation budget exhausted
             advice = ("Increase the number of iterations (max_iter) or the number of function "
                       "evaluations (max_fun), or scale the data (e.g. StandardScaler).")

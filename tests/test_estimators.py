@@ -111,6 +111,32 @@ def test_lbfgs_honours_max_fun():
     assert clf.n_iter_ <= 10
 
 
+@pytest.mark.parametrize("message, shown", [
+    ("ABNORMAL: ", "(status=2): ABNORMAL. The line search"),
+    (b"ABNORMAL_TERMINATION_IN_LNSRCH", "(status=2): ABNORMAL_TERMINATION_IN_LNSRCH. The line"),
+    ("", "(status=2): no reason given by scipy. The line search"),
+])
+def test_line_search_failure_warning_reads_well(monkeypatch, message, shown):
+    # scipy's message varies between versions (bytes before 1.15, a bare "ABNORMAL: " after);
+    # the warning keeps what scipy said, without stray punctuation, and the advice.
+    import scipy.optimize
+
+    original = scipy.optimize.minimize
+
+    def failing(*args, **kwargs):
+        result = original(*args, **kwargs)
+        result.status, result.message = 2, message
+        return result
+
+    monkeypatch.setattr(scipy.optimize, "minimize", failing)
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning) as record:
+        MLPClassifier(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+    text = str(record[0].message)
+    assert text.startswith("lbfgs failed to converge after 3 iteration(s)"), text
+    assert shown in text, text
+
+
 def test_regressor_poisson_follows_sklearn():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
