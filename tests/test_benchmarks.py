@@ -42,3 +42,62 @@ def test_overhead_benchmark_runs_every_setting():
                          "dropout+batch_norm"}, proc.stdout
     assert float(rows["plain"][1]) == 1.0
     assert all(float(seconds) > 0 for seconds, _ in rows.values())
+
+
+def test_floor_benchmark_runs_every_minibatch_workload():
+    env = {key: value for key, value in os.environ.items() if key != "SCIPY_ARRAY_API"}
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/floor.py", "--quick", "--repeats", "1"], cwd=REPO_ROOT,
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
+            for line in proc.stdout.splitlines()[4:]}
+    assert set(rows) == {"digits_adam", "cls50k_adam", "bin50k_sgd", "cls50k_adam_float32",
+                         "many_class"}, proc.stdout
+    for values in rows.values():
+        assert len(values) == 7, proc.stdout
+        sk, times, ratios = values[0], values[1:4], values[4:]
+        assert min(values) > 0, proc.stdout
+        for seconds, ratio in zip(times, ratios):  # each printed to 3 decimals
+            assert abs(ratio * sk - seconds) <= 0.0005 * (1 + sk + ratio) + 1e-9, proc.stdout
+
+
+def _floor_predict(params, X, sizes):
+    import numpy as np
+
+    coefs, start = [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        coefs.append(params[start:start + n_in * n_out].reshape(n_in, n_out))
+        start += n_in * n_out
+    a = X
+    for i, coef in enumerate(coefs):
+        a = a @ coef + params[start:start + coef.shape[1]]
+        start += coef.shape[1]
+        if i < len(coefs) - 1:
+            a = np.maximum(a, 0)
+    return a
+
+
+def test_the_floor_loop_really_trains():
+    # The floor is only a floor if it does the whole job: its network must learn as well.
+    import numpy as np
+    from sklearn.datasets import load_digits, make_classification
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    try:
+        from floor import floor_fit
+    finally:
+        sys.path.remove(str(REPO_ROOT / "benchmarks"))
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    params = floor_fit(X, y, (100,), "adam", 200, 30)
+    assert (_floor_predict(params, X, [64, 100, 10]).argmax(axis=1) == y).mean() > 0.95
+
+    X, y = make_classification(n_samples=3000, n_features=20, random_state=0)
+    for dtype, solver in [(np.float64, "sgd"), (np.float32, "adam")]:
+        params = floor_fit(X.astype(dtype), y, (32, 32), solver, 200, 10, learning_rate=0.01)
+        assert params.dtype == dtype
+        scores = _floor_predict(params, X.astype(dtype), [20, 32, 32, 1])[:, 0]
+        assert ((scores > 0) == y).mean() > 0.9
