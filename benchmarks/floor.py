@@ -208,6 +208,7 @@ def main(argv=None):
 
     threads = "default" if args.threads is None else args.threads
     print(f"median over {args.repeats} repeat(s), BLAS threads: {threads}")
+    print(run.machine_description())
     header = (f"{'workload':<22}{'scikit-learn':>13}{'sknnloss':>10}{'bare loop':>11}"
               f"{'products':>10}{'sknnloss':>10}{'bare loop':>11}{'products':>10}")
     print(f"{'':<22}{'fit time [s]':^44}{'ratio to scikit-learn':^31}")

@@ -409,6 +409,39 @@ def _versions(library):
     return versions
 
 
+def machine_description():
+    """The CPU, the cores this process may use and numpy's BLAS, in one line.
+
+    The ratios depend on the machine: how fast its BLAS runs the matrix products (the same
+    in both libraries) against the element-wise work around them (where they differ).
+    """
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle
+                     if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    blas = "BLAS unknown"
+    try:
+        import numpy  # noqa: F401  (loads numpy's BLAS for threadpoolctl to see)
+        from threadpoolctl import threadpool_info
+
+        info = next((lib for lib in threadpool_info() if lib.get("user_api") == "blas"), None)
+        if info is not None:
+            blas = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
+    except Exception:  # threadpoolctl cannot read an unusual BLAS: the line says so
+        pass
+    return f"machine: {cpu}, {cores} core(s) available; numpy's BLAS: {blas}"
+
+
 # --------------------------------------------------------------------------------------
 # The parent: run the children, summarise, check.
 # --------------------------------------------------------------------------------------
@@ -732,6 +765,7 @@ def main(argv=None):
         print(workload_table(workload, runs, checks, args.repeats) + "\n", flush=True)
 
     print("== summary ==")
+    print(machine_description())
     print(summary_table(results))
     line = float32_line(results)
     if line:
@@ -743,7 +777,7 @@ def main(argv=None):
     if args.json:
         settings = {key: value for key, value in vars(args).items() if key != "_child"}
         settings["workload"] = names
-        payload = {"settings": settings, "elapsed": elapsed,
+        payload = {"settings": settings, "elapsed": elapsed, "machine": machine_description(),
                    "results": {name: {"runs": entry["runs"],
                                       "checks": {**entry["checks"],
                                                  "failed": len(entry["checks"]["failed"])}}

@@ -27,6 +27,7 @@ def test_quick_benchmark_runs_every_workload():
         assert any(line.startswith(f"== {name}:") for line in lines), f"{name}\n{report}"
         assert any(line.split()[:1] == [name] for line in lines), f"{name}\n{report}"
     assert "MISMATCH" not in proc.stdout, report
+    assert any(line.startswith("machine: ") for line in lines), report
 
 
 def test_overhead_benchmark_runs_every_setting():
@@ -52,7 +53,7 @@ def test_floor_benchmark_runs_every_minibatch_workload():
     )
     assert proc.returncode == 0, proc.stderr
     rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
-            for line in proc.stdout.splitlines()[4:]}
+            for line in proc.stdout.splitlines()[5:]}
     assert set(rows) == {"digits_adam", "cls50k_adam", "bin50k_sgd", "cls50k_adam_float32",
                          "many_class"}, proc.stdout
     for values in rows.values():
