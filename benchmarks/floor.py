@@ -23,6 +23,7 @@ lowest any BLAS-based one can. The runs alternate within every repeat, in one pr
 """
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -40,8 +41,8 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
     """Train a ReLU network with the least numpy work; return the flat parameter vector.
 
     ``y`` holds class indices; two classes train one logistic output, more a softmax. With
-    ``products_only``, only the matrix products of every batch run (on the first batch's
-    data, nothing is trained): the BLAS work any implementation of this training must do.
+    ``products_only``, only the matrix products of every batch run (on buffers of random
+    values; nothing is trained): the BLAS work any implementation of this training must do.
     """
     import numpy as np
     from scipy.special import expit
@@ -139,11 +140,13 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
                 np.multiply(grad, grad, out=grad)
                 second *= 0.999
                 second += grad
-                step = learning_rate * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+                # Python floats, as sknnloss's Adam: a numpy float64 scalar would make numpy
+                # 2 compute a float32 vector's pass in float64.
+                step = learning_rate * math.sqrt(1 - 0.999**t) / (1 - 0.9**t)
                 np.sqrt(second, out=grad)
-                grad += 1e-8 / np.sqrt(1 - 0.999)
+                grad += 1e-8 / math.sqrt(1 - 0.999)
                 np.divide(first, grad, out=grad)
-                grad *= step * (1 - 0.9) / np.sqrt(1 - 0.999)
+                grad *= step * (1 - 0.9) / math.sqrt(1 - 0.999)
                 params -= grad
             else:  # Nesterov momentum, as scikit-learn: v <- mu v - lr g; p += mu v - lr g
                 grad *= learning_rate

@@ -434,9 +434,14 @@ def machine_description():
         import numpy  # noqa: F401  (loads numpy's BLAS for threadpoolctl to see)
         from threadpoolctl import threadpool_info
 
-        info = next((lib for lib in threadpool_info() if lib.get("user_api") == "blas"), None)
+        # numpy's, not the copy scipy's wheels bundle in scipy.libs.
+        info = next((lib for lib in threadpool_info() if lib.get("user_api") == "blas"
+                     and os.path.basename(os.path.dirname(lib.get("filepath", "")))
+                     != "scipy.libs"), None)
         if info is not None:
-            blas = f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})"
+            blas = f"{info.get('internal_api')} {info.get('version')}"
+            if info.get("architecture"):  # OpenBLAS's kernel; MKL and BLIS have none
+                blas += f" ({info['architecture']})"
     except Exception:  # threadpoolctl cannot read an unusual BLAS: the line says so
         pass
     return f"machine: {cpu}, {cores} core(s) available; numpy's BLAS: {blas}"

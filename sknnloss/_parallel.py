@@ -190,9 +190,8 @@ def _as_caller(errors, run):
     numpy 2.0 on; numpy 1.x keeps it per thread, so it is set here explicitly too.
     """
     settings, call = errors
-    if call is None:
-        with np.errstate(**settings):
-            return run()
+    # call=None too: a callback that code on this (persistent) thread once left with
+    # np.seterrcall must not answer for this caller.
     with np.errstate(call=call, **settings):
         return run()
 

@@ -307,6 +307,35 @@ def test_helpers_follow_the_callers_errstate(many_cores, spread):
     assert _parallel._state["active"] == 0
 
 
+def test_error_state_left_on_a_helper_thread_does_not_outlive_its_call(monkeypatch):
+    # A worker that changes numpy's error handling on a helper thread (np.seterr and
+    # np.seterrcall; per thread on numpy 1.x) must not hand it to the next call's blocks.
+    monkeypatch.setattr(_parallel, "prediction_threads", lambda n_blocks: 2)
+    caller = threading.get_ident()
+    seen, lock = [], threading.Lock()
+
+    def make_worker(body):
+        def worker(start, stop):
+            time.sleep(0.005)  # so that the helper surely takes blocks
+            with lock:
+                seen.append((threading.get_ident(), np.geterr()["over"], np.geterrcall()))
+            body()
+        return lambda: worker
+
+    def leave_state():
+        if threading.get_ident() != caller:
+            np.seterr(over="raise")
+            np.seterrcall(print)
+
+    _parallel.run_blocks(20, 1, make_worker(leave_state))
+    seen.clear()
+    with np.errstate(over="warn", call=None):
+        _parallel.run_blocks(20, 1, make_worker(lambda: None))
+        expected = ("warn", None)
+    assert len({thread for thread, *_ in seen}) == 2
+    assert {tuple(state) for _, *state in seen} == {expected}
+
+
 def test_prediction_while_the_interpreter_shuts_down(monkeypatch, many_cores, spy):
     # At exit, concurrent.futures refuses new work: the calling thread takes every block.
     pool = ThreadPoolExecutor(max_workers=1)
