@@ -515,6 +515,48 @@ def test_output_space_gradient_is_the_derivative_below_the_floor(loss, y):
     assert_allclose(loss.pointwise_gradient(y_true, y_pred)[:, 0], numerical, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("gap", [0.0, 30.0, 80.0, 90.0, 700.0, 720.0, 2e4])
+def test_softmax_logsumexp_with_rows_far_apart(dtype, gap):
+    """The fused softmax shifts a whole batch by its maximum, and falls back to a shift per
+    row when a row lies so far below the others that its exponentials would underflow; on
+    both sides of that point, and in place, it agrees with scipy in float64."""
+    from scipy.special import logsumexp, softmax
+
+    from sknnloss.losses import _softmax_logsumexp
+
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(6, 5))
+    raw[3:] -= gap  # three rows `gap` below the rest
+    raw = raw.astype(dtype)
+    reference = raw.astype(np.float64)
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12,
+                                                                     "atol": 1e-13}
+    for in_place in (False, True):
+        work = raw.copy()
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            lse, prob = _softmax_logsumexp(work, work if in_place else np.empty_like(raw),
+                                           row_scale=dtype(0.5))
+        assert lse.dtype == dtype and prob.dtype == dtype
+        assert_allclose(lse, logsumexp(reference, axis=1), **tol)
+        assert_allclose(prob, 0.5 * softmax(reference, axis=1), **tol)
+
+
+def test_softmax_logsumexp_propagates_nan_and_infinity():
+    """A nan or +inf logit makes its row nan (the training loop reports divergence); the
+    other rows of the batch stay exact."""
+    from sknnloss.losses import _softmax_logsumexp
+
+    raw = np.array([[0.0, 1.0], [np.nan, 0.0], [np.inf, 0.0], [-np.inf, 0.0]])
+    with np.errstate(invalid="ignore"):
+        lse, prob = _softmax_logsumexp(raw, np.empty_like(raw))
+    assert_allclose(lse[0], np.logaddexp(0.0, 1.0))
+    assert np.isnan(lse[1]) and np.all(np.isnan(prob[1]))
+    assert np.isnan(lse[2]) and np.all(np.isnan(prob[2]))  # inf - inf: nan, never a lie
+    assert_allclose(lse[3], 0.0)
+    assert_allclose(prob[3], [0.0, 1.0])
+
+
 # -- 4. hand-checked values ------------------------------------------------------------------
 
 
