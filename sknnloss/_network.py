@@ -518,12 +518,14 @@ class Objective:
             if first:  # every weight is zero
                 grad.fill(0)
         value += self._add_l2(params, grad, X.shape[0], sample_weight)
-        if self.monitor is not None:
-            # The activations of the last block (or the batch), the gradient of the batch.
+        if self.monitor is not None and self.monitor.due():
+            # The activations of the last block (or the batch), the gradient of the batch;
+            # the back-propagation buffers of the hidden layers are free now.
             buffers = self._buffers
             coefs_grad = self._views("grad", grad)[0]
             act_params = self._views("params", params)[2]
-            self.monitor.observe(buffers.h, buffers.a, self._last_rows, act_params, coefs_grad)
+            self.monitor.observe(buffers.h, buffers.a, self._last_rows, act_params, coefs_grad,
+                                 scratch=buffers.delta[:-1])
         return float(value), grad
 
     def _row_blocks(self, X):

@@ -140,6 +140,9 @@ class LayerMonitor:
     weight layer, from the same batches: the root mean square of the norm of the coefficient
     gradient (L2 term included), and at the end of the epoch the norm of the coefficients.
     Activations without an elementwise derivative (softmax) report nan.
+
+    The training loop calls :meth:`due` on every batch and :meth:`observe` on those it
+    answers True for, then :meth:`end_epoch`.
     """
 
     def __init__(self, network):
@@ -147,48 +150,72 @@ class LayerMonitor:
         self._derivative = [None] * len(network.hidden_activations)
         self._flags = [None] * len(network.hidden_activations)
         self._stride = 1
+        self._alive = None
         self._reset()
 
     def start_epoch(self, n_batches):
         """Spread the activation statistics over an epoch of ``n_batches`` batches."""
         self._stride = max(1, -(-n_batches // MONITORED_BATCHES))
 
-    def _buffers(self, i, z):
-        """Reusable work arrays for layer ``i`` (no allocation per batch)."""
-        d = self._derivative[i]
-        if d is None or d.shape[0] < z.shape[0] or d.dtype != z.dtype:
-            self._derivative[i] = d = np.empty_like(z)
-            self._flags[i] = (np.empty(z.shape, dtype=bool), np.empty(z.shape, dtype=bool))
-        active, small = self._flags[i]
+    def _buffers(self, i, z, own=True):
+        """Reusable work arrays for layer ``i`` (no allocation per batch): the derivative's,
+        if ``own`` (else None), and two of flags."""
         n = z.shape[0]
-        return d[:n], active[:n], small[:n]
+        flags = self._flags[i]
+        if flags is None or flags[0].shape[0] < n:
+            flags = self._flags[i] = (np.empty(z.shape, dtype=bool),
+                                      np.empty(z.shape, dtype=bool))
+        d = None
+        if own:
+            d = self._derivative[i]
+            if d is None or d.shape[0] < n or d.dtype != z.dtype:
+                d = self._derivative[i] = np.empty_like(z)
+            d = d[:n]
+        return d, flags[0][:n], flags[1][:n]
 
     def _reset(self):
         units = self.network.layer_units[1:-1]
-        self._alive = [np.zeros(u, dtype=bool) for u in units]
-        self._saturated = np.zeros(len(units))
-        self._seen = np.zeros(len(units))
-        self._grad_sq = np.zeros(self.network.n_weight_layers)
+        if self._alive is None:
+            self._alive = [np.zeros(u, dtype=bool) for u in units]
+            self._saturated = np.zeros(len(units))
+            self._seen = np.zeros(len(units))
+            self._grad_sq = np.zeros(self.network.n_weight_layers)
+        else:  # in place: end_epoch's result holds new arrays, never these
+            for alive in self._alive:
+                alive.fill(False)
+            for array in (self._saturated, self._seen, self._grad_sq):
+                array.fill(0)
         self._batches = 0
         self._monitored = 0
 
-    def observe(self, zs, activations, n_samples, act_params, coef_grads):
-        """Record one batch: hidden pre-activations and activations (the first ``n_samples``
-        rows of each buffer), and the coefficient gradients."""
+    def due(self):
+        """Count one batch; whether :meth:`observe` should record it (the training loop asks
+        first, and skips gathering what ``observe`` needs for the other batches)."""
         self._batches += 1
-        if (self._batches - 1) % self._stride:
-            return
+        return not (self._batches - 1) % self._stride
+
+    def observe(self, zs, activations, n_samples, act_params, coef_grads, scratch=None):
+        """Record one batch: hidden pre-activations and activations (the first ``n_samples``
+        rows of each buffer), and the coefficient gradients.
+
+        ``scratch``, per hidden layer an array of the dtype of ``zs`` with at least as many
+        rows and the same columns, receives the activation derivatives; the training loop
+        passes its back-propagation buffers, free once the gradient is computed and still in
+        the CPU caches (a buffer of the monitor's own, touched twice an epoch, is not).
+        """
         rows = min(n_samples, MONITORED_ROWS)
         for i, (activation, z, a) in enumerate(
                 zip(self.network.hidden_activations, zs, activations)):
-            self._observe_layer(i, activation, z[:rows], a[:rows], act_params[i])
+            d = None if scratch is None else scratch[i][:rows]
+            self._observe_layer(i, activation, z[:rows], a[:rows], act_params[i], d)
         for j, coef_grad in enumerate(coef_grads):
             flat = coef_grad.ravel()
             self._grad_sq[j] += float(np.dot(flat, flat))
         self._monitored += 1
 
-    def _observe_layer(self, i, activation, z, a, params):
-        d, active, small = self._buffers(i, z)
+    def _observe_layer(self, i, activation, z, a, params, d=None):
+        own, active, small = self._buffers(i, z, own=d is None)
+        d = own if d is None else d
         try:
             kwargs = {} if params is None else {"params": params}
             # The training loop computed such an activation in place over z.
@@ -207,15 +234,22 @@ class LayerMonitor:
 
     def end_epoch(self, params):
         """The epoch's diagnostics (a dict of per-layer arrays); starts a new epoch."""
-        coefs, _ = self.network.unpack(params)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            result = {
-                "dead_fraction": np.array([
-                    np.nan if np.isnan(seen) else 1.0 - alive.mean()
-                    for alive, seen in zip(self._alive, self._seen)]),
-                "saturated_fraction": self._saturated / self._seen,
-                "gradient_norm": np.sqrt(self._grad_sq / max(self._monitored, 1)),
-                "weight_norm": np.array([np.linalg.norm(c) for c in coefs]),
-            }
+        # Python floats and one array per column: this runs once an epoch, and numpy's mean
+        # and norm cost more on arrays this small than the arithmetic they do.
+        dead, saturated = [], []
+        for alive, n_saturated, seen in zip(self._alive, self._saturated, self._seen):
+            ok = seen > 0  # False for nan (no derivative) and for an epoch with no batch seen
+            dead.append(1.0 - np.count_nonzero(alive) / alive.size if ok else np.nan)
+            saturated.append(float(n_saturated) / float(seen) if ok else np.nan)
+        monitored = max(self._monitored, 1)
+        with np.errstate(over="ignore"):  # weights diverging to ~1e200 have an inf norm
+            weight_sq = [float(np.dot(c, c)) for c in
+                         (params[start:stop] for start, stop, _ in self.network.coef_slices)]
+        result = {
+            "dead_fraction": np.array(dead),
+            "saturated_fraction": np.array(saturated),
+            "gradient_norm": np.sqrt(self._grad_sq / monitored),
+            "weight_norm": np.sqrt(weight_sq),
+        }
         self._reset()
         return result

@@ -98,6 +98,29 @@ def test_monitor_counts_by_hand():
     assert_allclose(result["weight_norm"], [np.linalg.norm(c) for c in coefs])
 
 
+def test_monitor_gives_the_same_counts_in_scratch_buffers():
+    """The training loop lends the monitor its back-propagation buffers for the derivatives;
+    the statistics are those of the monitor's own buffers, and only the scratch rows used are
+    written."""
+    rng = np.random.default_rng(0)
+    network = Network([4, 6, 5, 2], [Tanh(), ReLU()], Softmax())
+    zs = [rng.normal(scale=3, size=(7, 6)), rng.normal(size=(7, 5))]
+    activations = [np.tanh(zs[0]), np.maximum(zs[1], 0)]
+    grads = [rng.normal(size=(4, 6)), rng.normal(size=(6, 5)), rng.normal(size=(5, 2))]
+    params = rng.normal(size=network.n_params)
+    results = []
+    for scratch in [None, [np.full((9, 6), 7.0), np.full((9, 5), 7.0)]]:
+        monitor = LayerMonitor(network)
+        monitor.start_epoch(1)
+        monitor.observe(zs, activations, 7, [None, None], grads, scratch=scratch)
+        results.append(monitor.end_epoch(params))
+        if scratch is not None:
+            assert np.all(scratch[0][7:] == 7.0) and np.all(scratch[1][7:] == 7.0)
+    for name in results[0]:
+        assert_allclose(results[1][name], results[0][name], err_msg=name)
+    assert results[0]["dead_fraction"][1] == np.mean(np.all(zs[1] <= 0, axis=0))
+
+
 def test_monitor_spreads_over_long_epochs_and_reports_nan_without_a_derivative():
     network = Network([2, 3, 2], [ReLU()], Logistic())
     monitor = LayerMonitor(network)
@@ -105,7 +128,9 @@ def test_monitor_spreads_over_long_epochs_and_reports_nan_without_a_derivative()
     monitor.start_epoch(n_batches)
     z = np.array([[1.0, -1.0, 2.0]])
     for _ in range(n_batches):
-        monitor.observe([z], [np.maximum(z, 0)], 1, [None], [np.ones((2, 3)), np.ones((3, 2))])
+        if monitor.due():
+            monitor.observe([z], [np.maximum(z, 0)], 1, [None],
+                            [np.ones((2, 3)), np.ones((3, 2))])
     assert monitor._monitored == MONITORED_BATCHES
     result = monitor.end_epoch(np.zeros(network.n_params))
     assert_allclose(result["dead_fraction"], [1 / 3])
