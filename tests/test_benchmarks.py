@@ -52,8 +52,9 @@ def test_floor_benchmark_runs_every_minibatch_workload():
         env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
+    table, _, last = proc.stdout.partition("\n\n")
     rows = {line.split()[0]: [float(v) for v in line.split()[1:]]
-            for line in proc.stdout.splitlines()[5:]}
+            for line in table.splitlines()[5:]}
     assert set(rows) == {"digits_adam", "cls50k_adam", "bin50k_sgd", "cls50k_adam_float32",
                          "many_class"}, proc.stdout
     for values in rows.values():
@@ -62,6 +63,15 @@ def test_floor_benchmark_runs_every_minibatch_workload():
         assert min(values) > 0, proc.stdout
         for seconds, ratio in zip(times, ratios):  # each printed to 3 decimals
             assert abs(ratio * sk - seconds) <= 0.0005 * (1 + sk + ratio) + 1e-9, proc.stdout
+    # float32 / float64 of each column, from the two cls50k rows.
+    assert last.startswith("float32 / float64 fit time on cls50k_adam"), proc.stdout
+    quotients = dict(part.rsplit(" ", 1) for part in last.split(": ", 1)[1].strip().split(", "))
+    assert list(quotients) == ["sknnloss", "bare loop", "products"], proc.stdout
+    for column, key in enumerate(quotients, start=1):
+        single, double = rows["cls50k_adam_float32"][column], rows["cls50k_adam"][column]
+        # The times are printed to 3 decimals, the quotient from the unrounded ones.
+        slack = (0.0005 / single + 0.0005 / double) * single / double + 0.001
+        assert abs(float(quotients[key]) - single / double) <= slack, proc.stdout
 
 
 def _floor_predict(params, X, sizes):
