@@ -1,6 +1,7 @@
 """The benchmark harness (benchmarks/run.py) runs end to end in its --quick smoke mode."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,33 @@ def test_the_floor_loop_really_trains():
         assert params.dtype == dtype
         scores = _floor_predict(params, X.astype(dtype), [20, 32, 32, 1])[:, 0]
         assert ((scores > 0) == y).mean() > 0.9
+
+
+def test_summary_ratios_by_hand():
+    # Two repeats of one workload: the median ratio, the paired ratio and the ratio of the
+    # shortest fits (digits-style runs carry several fits each) worked out by hand.
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(REPO_ROOT / "benchmarks"))
+
+    def result(library, repeat, fit_times):
+        return {"library": library, "repeat": repeat, "ok": True, "n_iter": 3, "score": 0.9,
+                "loss": 0.5, "fit_times": fit_times, "fit_time": sorted(fit_times)[1],
+                "fit_cpu_time": 1.0, "predict_time": 0.1, "bulk_label_time": None,
+                "bulk_predict_time": None, "peak_rss_mib": 10.0,
+                "fit_rss_increase_mib": 1.0}
+
+    workload = run.WORKLOADS["digits_adam"]
+    runs = [result("scikit-learn", 0, [2.0, 2.2, 2.4]), result("sknnloss", 0, [1.0, 1.5, 3.0]),
+            result("scikit-learn", 1, [4.0, 4.0, 5.0]), result("sknnloss", 1, [0.9, 2.0, 2.0])]
+    checks = run.pair_checks(workload, runs)
+    assert checks["paired_fit_ratio"] == (1.5 / 2.2 + 2.0 / 4.0) / 2
+    assert run.best_fit_time(runs[1::2]) == 0.9 and run.best_fit_time(runs[::2]) == 2.0
+    table = run.summary_table({"digits_adam": {"runs": runs, "checks": checks}})
+    header, _, row = table.splitlines()
+    columns = dict(zip(re.split(r"\s{2,}", header.strip())[1:], row.split()[1:]))
+    assert columns["fit"] == f"{((1.5 + 2.0) / 2) / ((2.2 + 4.0) / 2):.3f}"
+    assert columns["fit paired"] == f"{(1.5 / 2.2 + 2.0 / 4.0) / 2:.3f}"
+    assert columns["fit best"] == f"{0.9 / 2.0:.3f}"
