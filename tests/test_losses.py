@@ -518,9 +518,9 @@ def test_output_space_gradient_is_the_derivative_below_the_floor(loss, y):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("gap", [0.0, 30.0, 80.0, 90.0, 700.0, 720.0, 2e4])
 def test_softmax_logsumexp_with_rows_far_apart(dtype, gap):
-    """The fused softmax shifts a whole batch by its maximum, and falls back to a shift per
-    row when a row lies so far below the others that its exponentials would underflow; on
-    both sides of that point, and in place, it agrees with scipy in float64."""
+    """Rows of one batch far apart (a batch-wide shift would underflow or cancel there):
+    the fused softmax agrees with scipy in float64, in a new array, in place and in a view
+    of its input."""
     from scipy.special import logsumexp, softmax
 
     from sknnloss.losses import _softmax_logsumexp
@@ -532,14 +532,27 @@ def test_softmax_logsumexp_with_rows_far_apart(dtype, gap):
     reference = raw.astype(np.float64)
     tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12,
                                                                      "atol": 1e-13}
-    for in_place in (False, True):
+    for where in ("new", "in place", "view"):
         work = raw.copy()
+        out = {"new": np.empty_like(raw), "in place": work, "view": work[:]}[where]
         with np.errstate(over="raise", divide="raise", invalid="raise"):
-            lse, prob = _softmax_logsumexp(work, work if in_place else np.empty_like(raw),
-                                           row_scale=dtype(0.5))
+            lse, prob = _softmax_logsumexp(work, out, row_scale=dtype(0.5))
         assert lse.dtype == dtype and prob.dtype == dtype
         assert_allclose(lse, logsumexp(reference, axis=1), **tol)
         assert_allclose(prob, 0.5 * softmax(reference, axis=1), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_of_confident_rows_is_never_negative(dtype):
+    """logsumexp(raw) >= max(raw) exactly, so -log p[y] >= 0 in every row, also for a row
+    far below the batch's largest logit (a batch-wide shift loses this to cancellation)."""
+    x = np.linspace(0.5, 3.0, 2000)
+    raw = np.vstack([[80.0, 0.0, 0.0], np.column_stack([x, x - 18.0, x - 19.0])]).astype(dtype)
+    loss, _ = SparseCategoricalCrossEntropy().pointwise_loss_gradient_raw(
+        np.zeros(raw.shape[0], dtype=int), raw)
+    assert np.all(loss >= 0)
+    assert_allclose(loss[1:], np.log1p(np.exp(-18.0) + np.exp(-19.0)), rtol=1e-3,
+                    atol=np.finfo(dtype).eps)  # 2e-8: below float32's resolution at 1
 
 
 def test_softmax_logsumexp_propagates_nan_and_infinity():
