@@ -169,3 +169,17 @@ def test_monitor_looks_at_the_first_monitored_rows_of_a_batch():
                     [np.ones((2, 3)), np.ones((3, 2))])
     result = monitor.end_epoch(np.zeros(network.n_params))
     assert_allclose(result["dead_fraction"], [2 / 3])
+
+
+def test_an_epoch_without_an_observed_batch_reports_nan():
+    # Every batch of an epoch skipped (zero sample weight): nothing was seen, so no unit is
+    # called dead and no activation saturated; the weight norms are still the weights'.
+    network = Network([2, 3, 2], [ReLU()], Logistic())
+    monitor = LayerMonitor(network)
+    monitor.start_epoch(4)
+    params = np.arange(network.n_params, dtype=float)
+    result = monitor.end_epoch(params)
+    assert np.isnan(result["dead_fraction"][0]) and np.isnan(result["saturated_fraction"][0])
+    assert_allclose(result["gradient_norm"], [0.0, 0.0])
+    coefs, _ = network.unpack(params)
+    assert_allclose(result["weight_norm"], [np.linalg.norm(c) for c in coefs])
