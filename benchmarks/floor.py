@@ -12,15 +12,18 @@ batch size and number of epochs:
   into preallocated buffers, and nothing else. No loss value, no L2 penalty, no input checks,
   no convergence bookkeeping: less work than either library must do;
 
-and, fourth, only the matrix products of those batches: the BLAS work that any implementation
-of this training must do, whatever its language.
+then the bare loop plus what an estimator reporting scikit-learn's ``loss_curve_`` must also
+compute on every batch, the loss value from the logits and the L2 penalty (``alpha``, 1e-4 by
+default) with its gradient ("+loss+L2"); and last, only the matrix products of those
+batches: the BLAS work that any implementation of this training must do, whatever its
+language.
 
 It prints the median fit time of each and its ratio to scikit-learn's. The bare loop's ratio
 is about the lowest a numpy implementation can reach on the machine, the products' ratio the
 lowest any BLAS-based one can. The runs alternate within every repeat, in one process. When
-both ``cls50k_adam`` and its float32 variant run, a last line gives, for sknnloss, the bare loop
-and the products, the float32 fit time over the float64 one: what the BLAS's single-precision
-kernels allow for the float32 target.
+both ``cls50k_adam`` and its float32 variant run, a last line gives, for each column, the
+float32 fit time over the float64 one: what the BLAS's single-precision kernels allow for the
+float32 target.
 
     python benchmarks/floor.py [--quick] [--repeats N] [--threads N] [--workload NAME ...]
 """
@@ -40,12 +43,17 @@ MINIBATCH = ["digits_adam", "cls50k_adam", "bin50k_sgd", "cls50k_adam_float32", 
 
 
 def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, momentum=0.9,
-              seed=0, products_only=False):
+              seed=0, products_only=False, alpha=None):
     """Train a ReLU network with the least numpy work; return the flat parameter vector.
 
     ``y`` holds class indices; two classes train one logistic output, more a softmax. With
     ``products_only``, only the matrix products of every batch run (on buffers of random
     values; nothing is trained): the BLAS work any implementation of this training must do.
+
+    With ``alpha`` (a number), the loop also does what an estimator reporting scikit-learn's
+    ``loss_curve_`` must: each batch's mean loss from the logits, the L2 penalty
+    ``alpha / (2 m) ||coefs||^2`` and its gradient, summed into the epoch's loss; the epoch
+    losses are then returned too, as ``(params, losses)``.
     """
     import numpy as np
     from scipy.special import expit
@@ -93,9 +101,13 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
     if products_only:  # finite values, so that no BLAS kernel meets nan or subnormals
         for array in acts + deltas:
             array[...] = rng.uniform(0.1, 1.0, array.shape)
+    with_loss = alpha is not None
+    l2_scratch = np.empty(n_coef, dtype=dtype)
+    losses = []
     t = 0
     for _ in range(epochs):
         order = rng.permutation(n)
+        epoch_loss = 0.0
         for start in range(0, n, b):
             index = order[start:start + b]
             m = index.shape[0]
@@ -118,13 +130,21 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
                     np.maximum(a[i + 1], 0, out=a[i + 1])
             out = a[-1]  # the logits become the gradient of the mean loss
             if n_out == 1:
+                if with_loss:  # log(1 + e^z) - y z
+                    batch_loss = float(np.add.reduce(np.logaddexp(0, out[:, 0]))
+                                       - out[:, 0] @ y_batch[:m].astype(dtype)) / m
                 expit(out, out=out)
                 out[:, 0] -= y_batch[:m]
                 out /= m
             else:
                 out -= np.maximum.reduce(out, axis=1)[:, np.newaxis]
+                if with_loss:  # log(sum e^z) - z[y], both after the shift
+                    picked = out[row_index[:m], y_batch[:m]]
                 np.exp(out, out=out)
-                scale = np.reciprocal(out @ ones_out)
+                total = out @ ones_out
+                if with_loss:
+                    batch_loss = float(np.add.reduce(np.log(total)) - np.add.reduce(picked)) / m
+                scale = np.reciprocal(total, out=total)
                 scale /= m
                 out *= scale[:, np.newaxis]
                 out[row_index[:m], y_batch[:m]] -= dtype.type(1.0 / m)
@@ -136,6 +156,12 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
                     back = np.matmul(delta, coefs[i].T, out=deltas[i - 1][:m])
                     back *= np.greater(a[i], 0, out=alive[i - 1][:m])
                     delta = back
+            if with_loss:  # the L2 term: its value, and alpha / m * coefs into the gradient
+                coef_flat = params[:n_coef]
+                batch_loss += 0.5 * alpha / m * float(coef_flat @ coef_flat)
+                np.multiply(coef_flat, dtype.type(alpha / m), out=l2_scratch)
+                grad[:n_coef] += l2_scratch
+                epoch_loss += batch_loss * m
             t += 1
             if solver == "adam":  # the same ten whole-vector passes as sknnloss's Adam
                 first *= 0.9
@@ -159,7 +185,8 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
                 second[...] = first
                 second *= momentum
                 params += second
-    return params
+        losses.append(epoch_loss / n)
+    return (params, losses) if with_loss else params
 
 
 def main(argv=None):
@@ -201,6 +228,8 @@ def main(argv=None):
             "scikit-learn": lambda: SklearnMLPClassifier(**params).fit(X, y),
             "sknnloss": lambda: MLPClassifier(**params).fit(X, y),
             "bare loop": lambda: floor_fit(*floor_args, **floor_kwargs),
+            "+loss+L2": lambda: floor_fit(*floor_args, **floor_kwargs,
+                                            alpha=params.get("alpha", 0.0001)),
             "products": lambda: floor_fit(*floor_args, **floor_kwargs, products_only=True),
         }
         times = {key: [] for key in runs}
@@ -215,16 +244,19 @@ def main(argv=None):
     threads = "default" if args.threads is None else args.threads
     print(f"median over {args.repeats} repeat(s), BLAS threads: {threads}")
     print(run.machine_description())
-    header = (f"{'workload':<22}{'scikit-learn':>13}{'sknnloss':>10}{'bare loop':>11}"
-              f"{'products':>10}{'sknnloss':>10}{'bare loop':>11}{'products':>10}")
-    print(f"{'':<22}{'fit time [s]':^44}{'ratio to scikit-learn':^31}")
+    columns = ("sknnloss", "bare loop", "+loss+L2", "products")
+    widths = [max(10, len(key) + 2) for key in columns]
+    header = (f"{'workload':<22}{'scikit-learn':>13}"
+              + "".join(f"{key:>{w}}" for key, w in zip(columns, widths)) * 2)
+    half = sum(widths)
+    print(f"{'':<22}{'fit time [s]':^{13 + half}}{'ratio to scikit-learn':^{half}}")
     print(header)
     print("-" * len(header))
     for name, t in rows:
         sk = t["scikit-learn"]
-        times = [t[key] for key in ("sknnloss", "bare loop", "products")]
-        print(f"{name:<22}{sk:>13.3f}{times[0]:>10.3f}{times[1]:>11.3f}{times[2]:>10.3f}"
-              f"{times[0] / sk:>10.3f}{times[1] / sk:>11.3f}{times[2] / sk:>10.3f}")
+        print(f"{name:<22}{sk:>13.3f}"
+              + "".join(f"{t[key]:>{w}.3f}" for key, w in zip(columns, widths))
+              + "".join(f"{t[key] / sk:>{w}.3f}" for key, w in zip(columns, widths)))
     # The float32 target compares sknnloss with itself (float32 / float64 on cls50k_adam): the
     # same quotient for the bare loop and the products shows how much of it the BLAS allows.
     by_name = dict(rows)
@@ -233,7 +265,7 @@ def main(argv=None):
         print()
         print("float32 / float64 fit time on cls50k_adam (measured one workload after the "
               "other): " + ", ".join(f"{key} {single[key] / double[key]:.3f}"
-                                     for key in ("sknnloss", "bare loop", "products")))
+                                     for key in columns))
 
 
 if __name__ == "__main__":

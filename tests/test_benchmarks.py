@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = ["digits_adam", "cls50k_adam", "reg20k_lbfgs", "bin50k_sgd",
              "cls50k_adam_float32", "many_class"]
@@ -59,15 +61,15 @@ def test_floor_benchmark_runs_every_minibatch_workload():
     assert set(rows) == {"digits_adam", "cls50k_adam", "bin50k_sgd", "cls50k_adam_float32",
                          "many_class"}, proc.stdout
     for values in rows.values():
-        assert len(values) == 7, proc.stdout
-        sk, times, ratios = values[0], values[1:4], values[4:]
+        assert len(values) == 9, proc.stdout
+        sk, times, ratios = values[0], values[1:5], values[5:]
         assert min(values) > 0, proc.stdout
         for seconds, ratio in zip(times, ratios):  # each printed to 3 decimals
             assert abs(ratio * sk - seconds) <= 0.0005 * (1 + sk + ratio) + 1e-9, proc.stdout
     # float32 / float64 of each column, from the two cls50k rows.
     assert last.startswith("float32 / float64 fit time on cls50k_adam"), proc.stdout
     quotients = dict(part.rsplit(" ", 1) for part in last.split(": ", 1)[1].strip().split(", "))
-    assert list(quotients) == ["sknnloss", "bare loop", "products"], proc.stdout
+    assert list(quotients) == ["sknnloss", "bare loop", "+loss+L2", "products"], proc.stdout
     for column, key in enumerate(quotients, start=1):
         single, double = rows["cls50k_adam_float32"][column], rows["cls50k_adam"][column]
         # The times are printed to 3 decimals, the quotient from the unrounded ones.
@@ -113,6 +115,42 @@ def test_the_floor_loop_really_trains():
         assert params.dtype == dtype
         scores = _floor_predict(params, X.astype(dtype), [20, 32, 32, 1])[:, 0]
         assert ((scores > 0) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize("n_classes", [2, 10])
+def test_the_floor_loop_with_loss_reports_the_loss(n_classes):
+    # With a zero learning rate the weights stay put, so every epoch's loss is the mean loss
+    # of the initial network over the training set, plus scikit-learn's per-batch L2 term
+    # (alpha / (2 m) ||coefs||^2 for a batch of m rows, weighted by m: alpha / 2 ||coefs||^2
+    # per batch, over n).
+    import numpy as np
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import log_loss
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    try:
+        from floor import floor_fit
+    finally:
+        sys.path.remove(str(REPO_ROOT / "benchmarks"))
+    X, y = make_classification(n_samples=450, n_features=12, n_informative=8,
+                               n_classes=n_classes, random_state=0)
+    alpha, batch = 0.3, 200
+    params, losses = floor_fit(X, y, (16,), "adam", batch, 3, learning_rate=0.0, alpha=alpha)
+    n_out = 1 if n_classes == 2 else n_classes
+    sizes = [12, 16, n_out]
+    logits = _floor_predict(params, X, sizes)
+    if n_out == 1:
+        proba = 1 / (1 + np.exp(-logits[:, 0]))
+        proba = np.column_stack([1 - proba, proba])
+    else:
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        proba /= proba.sum(axis=1, keepdims=True)
+    n_coef = 12 * 16 + 16 * n_out
+    n_batches = -(-X.shape[0] // batch)
+    expected = (log_loss(y, proba)
+                + 0.5 * alpha * float(params[:n_coef] @ params[:n_coef]) * n_batches / len(y))
+    assert len(losses) == 3
+    np.testing.assert_allclose(losses, expected, rtol=1e-10)
 
 
 def test_summary_ratios_by_hand():
