@@ -393,9 +393,17 @@ def run_stochastic(objective, params, optimizer, X, y, sample_weight, *, state, 
                 if max_grad_norm is not None:
                     clip_gradient(grad, max_grad_norm)
                 optimizer.update(params, grad)
-            diverged = diverged or not np.all(np.isfinite(params))
-            # The trained parameters only (not batch normalisation's running statistics).
-            step_norm = float(np.linalg.norm(params[:n_trainable] - epoch_start[:n_trainable]))
+            # The epoch's step over the trained parameters (not batch normalisation's running
+            # statistics), written over its start. A non-finite weight makes its squared norm
+            # non-finite, so the weights are checked one by one only then.
+            step = np.subtract(params[:n_trainable], epoch_start[:n_trainable],
+                               out=epoch_start[:n_trainable])
+            step_sq = float(np.dot(step, step))
+            if not diverged and not math.isfinite(step_sq):
+                diverged = not np.all(np.isfinite(params[:n_trainable]))
+            if not diverged and n_trainable < params.shape[0]:
+                diverged = not np.all(np.isfinite(params[n_trainable:]))
+            step_norm = math.sqrt(step_sq)
         if diverged:
             if objective.monitor is not None:
                 objective.monitor.end_epoch(params)  # discard the abandoned epoch

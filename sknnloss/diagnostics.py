@@ -12,6 +12,7 @@ when pandas is installed.
 import numpy as np
 
 from ._network import output_only
+from .activations import ReLU, _constant
 
 __all__ = ["TrainingHistory", "LayerMonitor", "SATURATION_THRESHOLD", "MONITORED_BATCHES",
            "MONITORED_ROWS"]
@@ -214,6 +215,14 @@ class LayerMonitor:
         self._monitored += 1
 
     def _observe_layer(self, i, activation, z, a, params, d=None):
+        if type(activation) is ReLU:
+            # Its derivative is 1 where the output is positive and 0 elsewhere: never
+            # saturated, and alive where a column of outputs has a positive sum (a BLAS
+            # matrix-vector product; the outputs are >= 0). A subclass may differ: not here.
+            column_sums = np.matmul(_constant(1, a.shape[0], a.dtype), a)
+            np.logical_or(self._alive[i], column_sums > 0, out=self._alive[i])
+            self._seen[i] += a.size
+            return
         own, active, small = self._buffers(i, z, own=d is None)
         d = own if d is None else d
         try:

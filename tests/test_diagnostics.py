@@ -183,3 +183,38 @@ def test_an_epoch_without_an_observed_batch_reports_nan():
     assert_allclose(result["gradient_norm"], [0.0, 0.0])
     coefs, _ = network.unpack(params)
     assert_allclose(result["weight_norm"], [np.linalg.norm(c) for c in coefs])
+
+
+def test_relu_statistics_from_its_output_match_those_from_its_derivative():
+    """ReLU is observed from its output alone (a column sum); a subclass takes the general
+    path through ``derivative``. Both must count the same dead and saturated units, also
+    for a column that is zero everywhere, a lone positive entry, and non-finite outputs."""
+
+    class PlainReLU(ReLU):  # the same function, observed through its derivative
+        pass
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(40, 8))
+    z[:, 0] = -1.0  # dead
+    z[:, 1] = -1.0
+    z[17, 1] = 1e-300  # alive through one tiny positive output
+    z[:, 2] = np.nan  # nan outputs pass no gradient
+    z[5, 3] = np.inf
+    z[:, 4] = -np.inf
+    z[3, 4] = 1e300  # a column sum that overflows is still positive
+    z[4, 4] = 1e300
+    results = []
+    for activation in [ReLU(), PlainReLU()]:
+        network = Network([3, 8, 2], [activation], Softmax())
+        monitor = LayerMonitor(network)
+        monitor.start_epoch(2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = np.maximum(z, 0)
+            for rows in (slice(0, 20), slice(20, 40)):
+                monitor.observe([z[rows]], [a[rows]], 20, [None],
+                                [np.ones((3, 8)), np.ones((8, 2))])
+        results.append(monitor.end_epoch(np.zeros(network.n_params)))
+    for name in results[0]:
+        assert_array_equal(results[0][name], results[1][name], err_msg=name)
+    assert results[0]["dead_fraction"][0] == 2 / 8  # columns 0 and 2
+    assert results[0]["saturated_fraction"][0] == 0.0

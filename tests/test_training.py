@@ -215,3 +215,29 @@ def test_flat_vector_optimizers_take_sklearns_steps(dtype):
             assert_allclose(ours.m, np.concatenate(theirs.ms), rtol=rtol)
             assert_allclose(ours.v, np.concatenate(theirs.vs), rtol=rtol)
             assert ours.learning_rate == pytest.approx(theirs.learning_rate, rel=1e-12)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("where", ["coefficient", "running statistic"])
+def test_a_weight_turning_non_finite_in_the_last_step_of_an_epoch_is_caught(
+        monkeypatch, where, value):
+    # The batch losses are all finite: only the check at the end of the epoch can see it,
+    # in a trained weight or in batch normalisation's running statistics (the last entries).
+    X, y = load_iris(return_X_y=True)  # 150 rows: three batches of 50 per epoch
+    params = dict(hidden_layer_sizes=(5,), batch_size=50, random_state=0,
+                  batch_norm=where == "running statistic")
+    after_one_epoch = MLPClassifier(max_iter=1, **params).fit(X, y)._params
+    update, calls = Adam.update, []
+
+    def poisoned_update(self, weights, grad):
+        update(self, weights, grad)
+        calls.append(None)
+        if len(calls) == 6:  # the last batch of the second epoch
+            weights[0 if where == "coefficient" else -1] = value
+
+    monkeypatch.setattr(Adam, "update", poisoned_update)
+    model = MLPClassifier(max_iter=3, **params)
+    with pytest.warns(DivergenceWarning, match="Training diverged in epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 1 and len(calls) == 6
+    assert_allclose(model._params, after_one_epoch, rtol=0, atol=0)
