@@ -24,6 +24,8 @@ raw-space composition with ``canonical_activation`` and ``check_target``. Overri
 ``pointwise_loss_gradient_raw`` for a fused, stable canonical form.
 """
 
+import math
+
 import numpy as np
 from scipy.special import expit, xlogy
 from sklearn.base import BaseEstimator
@@ -195,6 +197,34 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
     np.log(total, out=total)
     total += row_max
     return total, out
+
+
+def _softmax_from_target(raw, picked, out=None, row_scale=None):
+    """Row-wise cross-entropy ``logsumexp(raw) - picked`` and ``softmax(raw)`` (written into
+    ``out``, multiplied by ``row_scale`` as in :func:`_softmax_logsumexp`), with each row
+    shifted by its target's logit ``picked`` instead of its maximum. Returns None, having
+    written nothing, when a shifted value could overflow (or ``raw`` is not finite, or
+    empty): the caller then shifts by the row maxima.
+
+    The target's own term is ``exp(0) = 1``, so every row sum is at least 1 and its log, the
+    cross-entropy itself, is never negative: no ``log(sum) + max - picked`` to cancel. And
+    the check is two whole-array reductions, where the row maxima are a reduction along
+    short rows, slow in numpy (about 9 us on 200 x 10 against 1 us for the batch maximum).
+    """
+    if raw.size == 0:
+        return None
+    # No shifted value exceeds the batch maximum minus the smallest target logit; a row of
+    # n_columns such values must sum below the dtype's largest number.
+    limit = math.log(float(np.finfo(raw.dtype).max)) - math.log(raw.shape[1]) - 1.0
+    spread = float(np.maximum.reduce(raw, axis=None)) - float(np.minimum.reduce(picked))
+    if not spread < limit:  # also catches nan and infinity, left to the general path
+        return None
+    out = np.subtract(raw, picked[:, np.newaxis], out=out)
+    np.exp(out, out=out)
+    total = _row_sums(out)
+    factor = np.reciprocal(total) if row_scale is None else np.divide(row_scale, total)
+    out *= factor[:, np.newaxis]
+    return np.log(total, out=total), out
 
 
 _ARANGE = np.arange(0)
@@ -870,12 +900,17 @@ class SparseCategoricalCrossEntropy(Loss):
             grad = np.empty_like(raw) if out is None else out
             grad.fill(0)
             return 0.0, grad
-        lse, grad = _softmax_logsumexp(raw, out, row_scale=weights)
         picked = raw[rows, cols]
-        loss = lse
-        loss -= picked
+        # Before the softmax, which may be written over raw (out=raw).
+        smoothing = eps * (picked - raw.mean(axis=1)) if eps else None
+        shifted = _softmax_from_target(raw, picked, out, row_scale=weights)
+        if shifted is None:
+            loss, grad = _softmax_logsumexp(raw, out, row_scale=weights)
+            loss -= picked
+        else:
+            loss, grad = shifted
         if eps:
-            loss += eps * (picked - raw.mean(axis=1))
+            loss += smoothing
             grad -= (eps / raw.shape[1]) * (
                 weights if np.ndim(weights) == 0 else weights[:, np.newaxis])
         grad[rows, cols] -= (1 - eps) * weights
@@ -887,11 +922,16 @@ class SparseCategoricalCrossEntropy(Loss):
         rows, cols = self._rows(y_true, raw.shape[1])
         eps = self._eps()
         picked = raw[rows, cols]
-        loss = -picked
+        # Before the softmax, which may be written over raw (out=raw).
+        smoothing = eps * (picked - raw.mean(axis=1)) if eps else None
+        shifted = _softmax_from_target(raw, picked, out)
+        if shifted is None:
+            loss, grad = _softmax_logsumexp(raw, out)
+            loss -= picked
+        else:
+            loss, grad = shifted
         if eps:
-            loss += eps * (picked - raw.mean(axis=1))
-        lse, grad = _softmax_logsumexp(raw, out)
-        loss += lse
+            loss += smoothing
         grad[rows, cols] -= 1 - eps
         if eps:
             grad -= eps / raw.shape[1]

@@ -572,6 +572,72 @@ def test_softmax_logsumexp_propagates_nan_and_infinity():
     assert_allclose(prob[3], [0.0, 1.0])
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spread", ["near", "far"])
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("where", ["none", "new", "in place"])
+def test_sparse_cross_entropy_from_logits_agrees_with_scipy(monkeypatch, dtype, spread, eps,
+                                                             weighted, where):
+    """The training loop's fused value and gradient, and the per-row ones, against scipy in
+    float64. Near logits take the shift by the target's logit; logits farther apart than
+    the dtype's exponential allows take the shift by the row maxima (checked by counting
+    its calls). Both write over the logits when asked to, and warn of nothing."""
+    from scipy.special import logsumexp, softmax
+
+    from sknnloss import losses
+
+    calls = []
+    by_row_maxima = losses._softmax_logsumexp
+    monkeypatch.setattr(losses, "_softmax_logsumexp",
+                        lambda *args, **kwargs: calls.append(1) or by_row_maxima(*args, **kwargs))
+    rng = np.random.default_rng(1)
+    raw = rng.normal(scale=3.0, size=(40, 5))
+    y = rng.integers(0, 5, 40)
+    if spread == "far":  # a few rows far above, and one target far below, the others
+        raw[:3] += 100.0 if dtype == np.float32 else 800.0
+        raw[7, y[7]] -= 30.0
+    raw = raw.astype(dtype)
+    sample_weight = rng.uniform(0.0, 2.0, 40) if weighted else None
+    reference = raw.astype(np.float64)
+    per_row = (logsumexp(reference, axis=1) - (1 - eps) * reference[np.arange(40), y]
+               - eps * reference.mean(axis=1))
+    per_row_grad = softmax(reference, axis=1) - eps / 5
+    per_row_grad[np.arange(40), y] -= 1 - eps
+    w = np.ones(40) if sample_weight is None else sample_weight
+    w = w / w.sum()
+    tol = {"rtol": 2e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-11, "atol": 1e-12}
+    loss = SparseCategoricalCrossEntropy(label_smoothing=eps)
+    for method in ("loss_gradient_raw", "pointwise_loss_gradient_raw"):
+        work = raw.copy()
+        out = {"none": None, "new": np.empty_like(raw), "in place": work}[where]
+        args = (y, work, sample_weight) if method == "loss_gradient_raw" else (y, work)
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            value, grad = getattr(loss, method)(*args, out=out)
+        assert grad.dtype == dtype and (out is None or grad is out)
+        if method == "loss_gradient_raw":
+            assert_allclose(value, per_row @ w, **tol)
+            assert_allclose(grad, per_row_grad * w[:, np.newaxis], **tol)
+        else:
+            assert value.dtype == dtype
+            assert_allclose(value, per_row, **tol)
+            assert_allclose(grad, per_row_grad, **tol)
+    assert len(calls) == (2 if spread == "far" else 0)
+
+
+def test_sparse_cross_entropy_from_non_finite_logits_is_nan_in_their_rows_only():
+    raw = np.array([[0.0, 1.0], [np.nan, 0.0], [np.inf, 0.0], [0.0, -np.inf], [2.0, 0.0]])
+    y = np.array([1, 1, 0, 0, 0])
+    loss = SparseCategoricalCrossEntropy()
+    with np.errstate(invalid="ignore"):
+        per_row, grad = loss.pointwise_loss_gradient_raw(y, raw)
+        value, _ = loss.loss_gradient_raw(y, raw)
+    assert_allclose(per_row[[0, 3, 4]], [np.logaddexp(0.0, -1.0), 0.0, np.logaddexp(0.0, -2.0)])
+    assert np.all(np.isnan(per_row[1:3])) and np.all(np.isnan(grad[1:3]))
+    assert np.all(np.isfinite(grad[[0, 3, 4]]))
+    assert np.isnan(value)
+
 # -- 4. hand-checked values ------------------------------------------------------------------
 
 
