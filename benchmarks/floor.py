@@ -137,13 +137,14 @@ def floor_fit(X, y, hidden, solver, batch_size, epochs, learning_rate=0.001, mom
                 out[:, 0] -= y_batch[:m]
                 out /= m
             else:
-                out -= np.maximum.reduce(out, axis=1)[:, np.newaxis]
-                if with_loss:  # log(sum e^z) - z[y], both after the shift
-                    picked = out[row_index[:m], y_batch[:m]]
+                # Each row shifted by its target's logit, as sknnloss does (without its check
+                # that nothing overflows): the target's term is 1, and log(sum e^(z - z[y]))
+                # is the cross-entropy itself.
+                out -= out[row_index[:m], y_batch[:m]][:, np.newaxis]
                 np.exp(out, out=out)
                 total = out @ ones_out
                 if with_loss:
-                    batch_loss = float(np.add.reduce(np.log(total)) - np.add.reduce(picked)) / m
+                    batch_loss = float(np.add.reduce(np.log(total))) / m
                 scale = np.reciprocal(total, out=total)
                 scale /= m
                 out *= scale[:, np.newaxis]

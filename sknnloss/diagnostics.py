@@ -9,6 +9,8 @@ dead units, the fraction of saturated activations, the gradient norm and the wei
 when pandas is installed.
 """
 
+import math
+
 import numpy as np
 
 from ._network import output_only
@@ -220,6 +222,8 @@ class LayerMonitor:
             # saturated, and alive where a column of outputs has a positive sum (a BLAS
             # matrix-vector product; the outputs are >= 0). A subclass may differ: not here.
             column_sums = np.matmul(_constant(1, a.shape[0], a.dtype), a)
+            if math.isnan(float(np.add.reduce(column_sums))):
+                column_sums = (a > 0).any(axis=0)  # a nan output hides the others in a sum
             np.logical_or(self._alive[i], column_sums > 0, out=self._alive[i])
             self._seen[i] += a.size
             return

@@ -199,10 +199,16 @@ def test_relu_statistics_from_its_output_match_those_from_its_derivative():
     z[:, 1] = -1.0
     z[17, 1] = 1e-300  # alive through one tiny positive output
     z[:, 2] = np.nan  # nan outputs pass no gradient
-    z[5, 3] = np.inf
+    z[:, 3] = -1.0
+    z[5, 3] = np.inf  # alive through one infinite output
     z[:, 4] = -np.inf
-    z[3, 4] = 1e300  # a column sum that overflows is still positive
-    z[4, 4] = 1e300
+    z[3, 4] = 1e308  # a column sum that overflows is still positive
+    z[4, 4] = 1e308
+    z[:, 5] = -1.0
+    z[2, 5] = np.nan  # a nan in the column's sum must not hide its positive outputs
+    z[30, 5] = 2.0
+    z[:, 6] = -1.0
+    z[31, 6] = np.nan  # ... nor make a column without them alive
     results = []
     for activation in [ReLU(), PlainReLU()]:
         network = Network([3, 8, 2], [activation], Softmax())
@@ -216,5 +222,5 @@ def test_relu_statistics_from_its_output_match_those_from_its_derivative():
         results.append(monitor.end_epoch(np.zeros(network.n_params)))
     for name in results[0]:
         assert_array_equal(results[0][name], results[1][name], err_msg=name)
-    assert results[0]["dead_fraction"][0] == 2 / 8  # columns 0 and 2
+    assert results[0]["dead_fraction"][0] == 3 / 8  # columns 0, 2 and 6
     assert results[0]["saturated_fraction"][0] == 0.0

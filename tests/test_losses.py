@@ -626,17 +626,69 @@ def test_sparse_cross_entropy_from_logits_agrees_with_scipy(monkeypatch, dtype, 
     assert len(calls) == (2 if spread == "far" else 0)
 
 
-def test_sparse_cross_entropy_from_non_finite_logits_is_nan_in_their_rows_only():
-    raw = np.array([[0.0, 1.0], [np.nan, 0.0], [np.inf, 0.0], [0.0, -np.inf], [2.0, 0.0]])
-    y = np.array([1, 1, 0, 0, 0])
+def test_sparse_cross_entropy_from_non_finite_logits_is_nan_in_their_rows_only(monkeypatch):
+    from sknnloss import losses
+
+    calls = []
+    by_row_maxima = losses._softmax_logsumexp
+    monkeypatch.setattr(losses, "_softmax_logsumexp",
+                        lambda *args, **kwargs: calls.append(1) or by_row_maxima(*args, **kwargs))
     loss = SparseCategoricalCrossEntropy()
+    # -inf away from the targets: no overflow possible, the shift by the target's logit
+    # runs and gives those classes probability 0.
+    raw = np.array([[0.0, 1.0, -np.inf], [-np.inf, 0.0, 2.0]])
+    y = np.array([1, 2])
+    per_row, grad = loss.pointwise_loss_gradient_raw(y, raw)
+    assert not calls
+    assert_allclose(per_row, [np.logaddexp(0.0, -1.0), np.logaddexp(0.0, -2.0)])
+    assert grad[0, 2] == 0.0 and grad[1, 0] == 0.0
+    assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)
+    # nan, +inf or a target at -inf: the row maxima's path, nan in those rows only.
+    raw = np.array([[0.0, 1.0], [np.nan, 0.0], [np.inf, 0.0], [0.0, -np.inf], [2.0, 0.0],
+                    [-np.inf, 0.0]])
+    y = np.array([1, 1, 0, 0, 0, 0])
     with np.errstate(invalid="ignore"):
         per_row, grad = loss.pointwise_loss_gradient_raw(y, raw)
         value, _ = loss.loss_gradient_raw(y, raw)
+    assert len(calls) == 2
     assert_allclose(per_row[[0, 3, 4]], [np.logaddexp(0.0, -1.0), 0.0, np.logaddexp(0.0, -2.0)])
+    assert per_row[5] == np.inf  # a target of probability 0
     assert np.all(np.isnan(per_row[1:3])) and np.all(np.isnan(grad[1:3]))
-    assert np.all(np.isfinite(grad[[0, 3, 4]]))
+    assert np.all(np.isfinite(grad[[0, 3, 4, 5]]))
     assert np.isnan(value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_cross_entropy_keeps_its_precision_up_to_the_shift_limit(dtype):
+    """Confidently wrong rows whose logits spread just below the limit of the shift by the
+    target's logit: the large probabilities stay within 40 ulps of a float64 (float32
+    data) or extended-precision (float64 data) reference; confidently right rows keep
+    their tiny cross-entropy and target gradient exactly (log1p, no 1 - p)."""
+    from sknnloss.losses import _TARGET_SHIFT_LIMIT
+
+    limit = min(_TARGET_SHIFT_LIMIT, 0.5 * np.log(np.finfo(dtype).max))
+    rng = np.random.default_rng(2)
+    n = 500
+    raw = np.empty((n, 3))
+    raw[:, :2] = rng.uniform(limit - 12.0, limit - 2.0, (n, 2))
+    raw[:, 2] = rng.uniform(-1.0, 0.0, n)
+    raw = raw.astype(dtype)
+    precise = raw.astype(np.longdouble)
+    expected = np.exp(precise - precise.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    per_row, grad = SparseCategoricalCrossEntropy().pointwise_loss_gradient_raw(
+        np.full(n, 2), raw)
+    relative = np.abs(grad[:, :2].astype(np.longdouble) - expected[:, :2]) / expected[:, :2]
+    assert relative.max() < 40 * np.finfo(dtype).eps
+    # The right class 30 above two others: loss and target gradient are about 2 e^-30,
+    # below the resolution at 1 of either dtype.
+    raw = np.array([[30.0, 0.0, 0.0]], dtype=dtype)
+    per_row, grad = SparseCategoricalCrossEntropy().pointwise_loss_gradient_raw(
+        np.array([0]), raw)
+    others = 2 * np.exp(-30.0)
+    assert_allclose(per_row, [np.log1p(others)], rtol=10 * np.finfo(dtype).eps)
+    assert_allclose(grad[0], np.array([-others, others / 2, others / 2]) / (1 + others),
+                    rtol=10 * np.finfo(dtype).eps)
 
 # -- 4. hand-checked values ------------------------------------------------------------------
 

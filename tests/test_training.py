@@ -241,3 +241,26 @@ def test_a_weight_turning_non_finite_in_the_last_step_of_an_epoch_is_caught(
         model.fit(X, y)
     assert model.n_iter_ == 1 and len(calls) == 6
     assert_allclose(model._params, after_one_epoch, rtol=0, atol=0)
+
+
+
+def test_huge_but_finite_weights_are_not_taken_for_divergence(monkeypatch):
+    # Their step's squared norm overflows to inf; only non-finite weights are divergence.
+    X, y = load_iris(return_X_y=True)
+    update, calls = Adam.update, []
+
+    def huge_update(self, weights, grad):
+        update(self, weights, grad)
+        calls.append(None)
+        if len(calls) == 6:  # the last batch of the second epoch
+            weights[0], weights[1] = 1e200, -1e200
+
+    monkeypatch.setattr(Adam, "update", huge_update)
+    model = MLPClassifier(hidden_layer_sizes=(5,), batch_size=50, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        model.fit(X, y)
+    assert model.n_iter_ == 2
+    assert np.isfinite(model.history_["step_norm"][0])
+    assert model.history_["step_norm"][1] == np.inf
