@@ -482,7 +482,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         stochastic = self.solver in STOCHASTIC_SOLVERS
         objective = Objective(network, loss, self.alpha, fused, dropout=dropout,
-                              update_running_stats=stochastic)
+                              update_running_stats=stochastic, targets_checked=True)
         if self.diagnostics and stochastic:
             objective.monitor = LayerMonitor(network)
         tasks = _FitTasks(self, X, y, sample_weight, params,

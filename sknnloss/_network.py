@@ -14,6 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from ._parallel import run_blocks
 from .activations import Logistic
+from .losses import SparseCategoricalCrossEntropy
 
 __all__ = ["Network", "Objective", "INITIALIZERS", "BN_MOMENTUM", "BN_EPSILON", "sample_keys"]
 
@@ -409,12 +410,24 @@ class Objective:
     update_running_stats : bool, default=False
         Move batch normalisation's running statistics (in ``params``) towards each batch's
         statistics on every call: what a minibatch solver wants, and not a line search.
+    targets_checked : bool, default=False
+        The targets passed to :meth:`loss_gradient` are of the loss's encoding and have
+        passed its ``check_target`` (the estimators check the whole target once per fit):
+        the loss may skip its check on every batch.
     """
 
     def __init__(self, network, loss, alpha, fused, dropout=None,
-                 update_running_stats=False):
+                 update_running_stats=False, targets_checked=False):
         self.network = network
         self.loss = loss
+        # Targets the estimator has passed through ``loss.check_target`` once need no check
+        # on every batch: the sparse cross-entropy has a twin of its fused method without
+        # it (unless a subclass overrides the method, which then runs as written).
+        self._raw_method = "loss_gradient_raw"
+        if (targets_checked and fused and isinstance(loss, SparseCategoricalCrossEntropy)
+                and type(loss).loss_gradient_raw
+                is SparseCategoricalCrossEntropy.loss_gradient_raw):
+            self._raw_method = "_loss_gradient_raw_checked"
         self.alpha = alpha
         self.fused = fused
         n_hidden = len(network.layer_units) - 2
@@ -589,7 +602,7 @@ class Objective:
         delta_out = buffers.delta[last][:n_samples]
         if self.fused:
             value, delta = _call_loss_gradient(
-                self.loss, "loss_gradient_raw", y, raw, sample_weight, delta_out
+                self.loss, self._raw_method, y, raw, sample_weight, delta_out
             )
         else:
             output_activation = network.output_activation

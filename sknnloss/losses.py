@@ -202,6 +202,7 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
 #: The largest spread of logits (batch maximum minus smallest target logit) for which the
 #: cross-entropy shifts each row by its target's logit (see :func:`_softmax_from_target`).
 _TARGET_SHIFT_LIMIT = 64.0
+_SHIFT_LIMITS = {}  # the limit per dtype: np.finfo costs microseconds on every batch
 
 
 def _softmax_from_target(raw, rows, cols, picked, out=None, row_scale=None):
@@ -229,7 +230,10 @@ def _softmax_from_target(raw, rows, cols, picked, out=None, row_scale=None):
     """
     if raw.size == 0:
         return None
-    limit = min(_TARGET_SHIFT_LIMIT, 0.5 * math.log(float(np.finfo(raw.dtype).max)))
+    limit = _SHIFT_LIMITS.get(raw.dtype)
+    if limit is None:
+        limit = min(_TARGET_SHIFT_LIMIT, 0.5 * math.log(float(np.finfo(raw.dtype).max)))
+        _SHIFT_LIMITS[raw.dtype] = limit
     spread = float(np.maximum.reduce(raw, axis=None)) - float(np.minimum.reduce(picked))
     if not spread < limit:  # also nan, +inf, and a target at -inf
         return None
@@ -913,7 +917,19 @@ class SparseCategoricalCrossEntropy(Loss):
         # The training loop's call: the weighting of the mean is folded into the softmax
         # normalisation, which saves a pass over the (possibly very wide) output.
         rows, cols = self._rows(y_true, raw.shape[1])
-        eps = self._eps()
+        return self._fused_mean(rows, cols, self._eps(), raw, sample_weight, out)
+
+    def _loss_gradient_raw_checked(self, y_true, raw, sample_weight=None, out=None):
+        """:meth:`loss_gradient_raw` for class indices of dtype ``intp`` that
+        :meth:`check_target` has passed: the training loop checks the whole target once
+        and calls this on every batch, without the per-call check (a reduction that costs
+        several microseconds per batch once the matrix products have cooled the caches)."""
+        eps = self.label_smoothing
+        if eps != 0:  # checked as in loss_gradient_raw; 0, the default, needs no check
+            eps = self._eps()
+        return self._fused_mean(_arange(y_true.shape[0]), y_true, eps, raw, sample_weight, out)
+
+    def _fused_mean(self, rows, cols, eps, raw, sample_weight, out):
         weights = _row_weights(sample_weight, raw.shape[0], raw.dtype)
         if weights is None:  # all weights zero: nothing to learn from
             grad = np.empty_like(raw) if out is None else out

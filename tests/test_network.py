@@ -589,6 +589,46 @@ def test_sparse_categorical_fused_and_unfused_match_categorical_one_hot():
         np.testing.assert_allclose(grad, results[0][1], rtol=1e-10, atol=1e-13)
 
 
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_checked_targets_skip_the_check_and_nothing_else(weighted, label_smoothing):
+    """With targets_checked (the estimators' call), the sparse cross-entropy's twin without
+    the per-batch target check runs: the same value and gradient. Unchecked, a bad target
+    still gets the loss's error; a subclass overriding loss_gradient_raw runs its own."""
+    from sknnloss.losses import SparseCategoricalCrossEntropy
+
+    params, X, y, sw, _ = make_problem("relu", "softmax", "sparse_categorical_crossentropy",
+                                       3, weighted)
+    y = np.asarray(y, dtype=np.intp)
+    network, _ = make_network(N_FEATURES, HIDDEN, 3, "relu", "softmax")
+    loss = SparseCategoricalCrossEntropy(label_smoothing=label_smoothing)
+    checked = Objective(network, loss, ALPHA, True, targets_checked=True)
+    unchecked = Objective(network, loss, ALPHA, True)
+    assert checked._raw_method == "_loss_gradient_raw_checked"
+    value_c, grad_c = checked.loss_gradient(params, X, y, sw)
+    value_u, grad_u = unchecked.loss_gradient(params, X, y, sw)
+    assert value_c == value_u
+    np.testing.assert_array_equal(grad_c, grad_u)
+    with pytest.raises(ValueError, match="class"):
+        unchecked.loss_gradient(params, X, np.where(y == 0, 3, y), sw)
+
+    calls = []
+
+    class Recorded(SparseCategoricalCrossEntropy):
+        def loss_gradient_raw(self, y_true, raw, sample_weight=None, out=None):
+            calls.append(y_true)
+            return super().loss_gradient_raw(y_true, raw, sample_weight, out=out)
+
+    own = Objective(network, Recorded(label_smoothing=label_smoothing), ALPHA, True,
+                    targets_checked=True)
+    assert own._raw_method == "loss_gradient_raw"
+    value_o, _ = own.loss_gradient(params, X, y, sw)
+    assert len(calls) == 1 and value_o == value_u
+    with pytest.raises(ValueError, match="label_smoothing"):
+        Objective(network, SparseCategoricalCrossEntropy(label_smoothing=1.5), ALPHA, True,
+                  targets_checked=True).loss_gradient(params, X, y, sw)
+
 @pytest.mark.parametrize("normalised", [True, False], ids=["distributions", "counts"])
 @pytest.mark.parametrize("fused", [True, False])
 def test_gradient_categorical_soft_targets(fused, normalised):
