@@ -51,6 +51,11 @@ class TrainingHistory:
 
     def append(self, **row):
         """Add one epoch; a value may be a number, None (recorded as nan) or an array."""
+        columns = self._columns
+        if row.keys() == columns.keys():  # every epoch of a fit: the same columns
+            for name, value in row.items():
+                columns[name].append(np.nan if value is None else value)
+            return
         n_before = len(self)
         for name, value in row.items():
             column = self._columns.setdefault(name, [np.nan] * n_before)

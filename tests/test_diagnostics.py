@@ -13,6 +13,7 @@ from sknnloss.diagnostics import (
     MONITORED_ROWS,
     SATURATION_THRESHOLD,
     LayerMonitor,
+    TrainingHistory,
 )
 from sknnloss.losses import SparseCategoricalCrossEntropy
 
@@ -224,3 +225,21 @@ def test_relu_statistics_from_its_output_match_those_from_its_derivative():
         assert_array_equal(results[0][name], results[1][name], err_msg=name)
     assert results[0]["dead_fraction"][0] == 3 / 8  # columns 0, 2 and 6
     assert results[0]["saturated_fraction"][0] == 0.0
+
+
+
+def test_history_rows_with_changing_columns():
+    """A column first seen later is nan before; one left out of a row is nan there; None is
+    nan; per-layer arrays stack, with nan rows where a column was a number or missing."""
+    history = TrainingHistory()
+    history.append(epoch=1, loss=0.5)
+    history.append(epoch=2, loss=0.25)
+    history.append(epoch=3, loss=None, width=np.array([1.0, 2.0]))
+    history.append(epoch=4, width=np.array([3.0, 4.0]))
+    history.append(epoch=5, width=np.array([5.0, 6.0]), loss=0.125)  # another order
+    assert history.keys() == ["epoch", "loss", "width"]
+    assert_array_equal(history["epoch"], [1, 2, 3, 4, 5])
+    assert_array_equal(history["loss"], [0.5, 0.25, np.nan, np.nan, 0.125])
+    assert_array_equal(history["width"], [[np.nan, np.nan], [np.nan, np.nan], [1, 2], [3, 4],
+                                          [5, 6]])
+    assert len(history) == 5
