@@ -411,22 +411,23 @@ class Objective:
         Move batch normalisation's running statistics (in ``params``) towards each batch's
         statistics on every call: what a minibatch solver wants, and not a line search.
     targets_checked : bool, default=False
-        The targets passed to :meth:`loss_gradient` are of the loss's encoding and have
-        passed its ``check_target`` (the estimators check the whole target once per fit):
-        the loss may skip its check on every batch.
+        The targets passed to :meth:`loss_gradient` are valid for the loss as they are:
+        for class indices, 1-D integer arrays with every value in ``[0, n_outputs)``, as the
+        estimators' label encoder makes them (and ``loss.check_target`` passes once per fit).
+        The loss may then skip its check on every batch.
     """
 
     def __init__(self, network, loss, alpha, fused, dropout=None,
                  update_running_stats=False, targets_checked=False):
         self.network = network
         self.loss = loss
-        # Targets the estimator has passed through ``loss.check_target`` once need no check
-        # on every batch: the sparse cross-entropy has a twin of its fused method without
-        # it (unless a subclass overrides the method, which then runs as written).
+        # Class indices the estimator's encoder made need no check on every batch: the
+        # sparse cross-entropy has a twin of its fused method without it. Only the class
+        # itself, as written: a subclass (whatever it overrides) or a method set on the
+        # instance runs through loss_gradient_raw.
         self._raw_method = "loss_gradient_raw"
-        if (targets_checked and fused and isinstance(loss, SparseCategoricalCrossEntropy)
-                and type(loss).loss_gradient_raw
-                is SparseCategoricalCrossEntropy.loss_gradient_raw):
+        if (targets_checked and fused and type(loss) is SparseCategoricalCrossEntropy
+                and "loss_gradient_raw" not in vars(loss)):
             self._raw_method = "_loss_gradient_raw_checked"
         self.alpha = alpha
         self.fused = fused

@@ -182,7 +182,7 @@ def _softmax_logsumexp(raw, out=None, row_scale=None):
     in the same pass that normalises them.
 
     The shift is each row's own maximum, though a reduction along short rows is slow in numpy
-    (9 us on 200 x 10, against 2 us for the maximum of the whole batch): with one shift for
+    (9 us on 200 x 10, against about 1 us for the maximum of the whole batch): with one shift for
     the batch, a row far below the batch maximum gets ``logsumexp = log(sum) + shift`` with
     ``log(sum)`` large and negative, and the cancellation costs it up to ~100 ulps, enough to
     make the cross-entropy of a confident row slightly negative. With the row's own maximum
@@ -920,10 +920,11 @@ class SparseCategoricalCrossEntropy(Loss):
         return self._fused_mean(rows, cols, self._eps(), raw, sample_weight, out)
 
     def _loss_gradient_raw_checked(self, y_true, raw, sample_weight=None, out=None):
-        """:meth:`loss_gradient_raw` for class indices of dtype ``intp`` that
-        :meth:`check_target` has passed: the training loop checks the whole target once
-        and calls this on every batch, without the per-call check (a reduction that costs
-        several microseconds per batch once the matrix products have cooled the caches)."""
+        """:meth:`loss_gradient_raw` for a 1-D integer ``y_true`` known to hold only
+        indices in ``[0, raw.shape[1])``, unchecked (a negative one would wrap): the
+        estimators' label encoder makes them so, and the training loop calls this on every
+        batch without the per-call check (a reduction that costs several microseconds per
+        batch once the matrix products have cooled the caches)."""
         eps = self.label_smoothing
         if eps != 0:  # checked as in loss_gradient_raw; 0, the default, needs no check
             eps = self._eps()

@@ -227,7 +227,6 @@ def test_relu_statistics_from_its_output_match_those_from_its_derivative():
     assert results[0]["saturated_fraction"][0] == 0.0
 
 
-
 def test_history_rows_with_changing_columns():
     """A column first seen later is nan before; one left out of a row is nan there; None is
     nan; per-layer arrays stack, with nan rows where a column was a number or missing."""

@@ -572,7 +572,6 @@ def test_softmax_logsumexp_propagates_nan_and_infinity():
     assert_allclose(prob[3], [0.0, 1.0])
 
 
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("spread", ["near", "far"])
 @pytest.mark.parametrize("eps", [0.0, 0.1])

@@ -589,7 +589,6 @@ def test_sparse_categorical_fused_and_unfused_match_categorical_one_hot():
         np.testing.assert_allclose(grad, results[0][1], rtol=1e-10, atol=1e-13)
 
 
-
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
 def test_checked_targets_skip_the_check_and_nothing_else(weighted, label_smoothing):
@@ -625,9 +624,24 @@ def test_checked_targets_skip_the_check_and_nothing_else(weighted, label_smoothi
     assert own._raw_method == "loss_gradient_raw"
     value_o, _ = own.loss_gradient(params, X, y, sw)
     assert len(calls) == 1 and value_o == value_u
+
+    # Any subclass, whatever it overrides, and a method set on the instance run as written.
+    class Remapped(SparseCategoricalCrossEntropy):
+        def _rows(self, y_true, n_classes):
+            calls.append(y_true)
+            return super()._rows(y_true, n_classes)
+
+    patched = SparseCategoricalCrossEntropy(label_smoothing=label_smoothing)
+    patched.loss_gradient_raw = Recorded(label_smoothing=label_smoothing).loss_gradient_raw
+    for other in (Remapped(label_smoothing=label_smoothing), patched):
+        objective = Objective(network, other, ALPHA, True, targets_checked=True)
+        assert objective._raw_method == "loss_gradient_raw"
+        assert objective.loss_gradient(params, X, y, sw)[0] == value_u
+    assert len(calls) == 3
     with pytest.raises(ValueError, match="label_smoothing"):
         Objective(network, SparseCategoricalCrossEntropy(label_smoothing=1.5), ALPHA, True,
                   targets_checked=True).loss_gradient(params, X, y, sw)
+
 
 @pytest.mark.parametrize("normalised", [True, False], ids=["distributions", "counts"])
 @pytest.mark.parametrize("fused", [True, False])

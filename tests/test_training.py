@@ -243,7 +243,6 @@ def test_a_weight_turning_non_finite_in_the_last_step_of_an_epoch_is_caught(
     assert_allclose(model._params, after_one_epoch, rtol=0, atol=0)
 
 
-
 def test_huge_but_finite_weights_are_not_taken_for_divergence(monkeypatch):
     # Their step's squared norm overflows to inf; only non-finite weights are divergence.
     X, y = load_iris(return_X_y=True)
