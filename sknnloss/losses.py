@@ -243,11 +243,11 @@ def _softmax_from_target(raw, rows, cols, picked, out=None, row_scale=None):
     others = _row_sums(out)
     loss = np.log1p(others)
     total = others + 1
+    # The target's -s, scaled with the rest of its row by row_scale / (1 + s) below.
+    out[rows, cols] = np.negative(others, out=others)
     factor = np.reciprocal(total, out=total) if row_scale is None else np.divide(
         row_scale, total, out=total)
     out *= factor[:, np.newaxis]
-    others *= factor
-    out[rows, cols] = np.negative(others, out=others)
     return loss, out
 
 _ARANGE = np.arange(0)
