@@ -250,6 +250,7 @@ def _softmax_from_target(raw, rows, cols, picked, out=None, row_scale=None):
     out *= factor[:, np.newaxis]
     return loss, out
 
+
 _ARANGE = np.arange(0)
 
 
@@ -936,42 +937,34 @@ class SparseCategoricalCrossEntropy(Loss):
             grad = np.empty_like(raw) if out is None else out
             grad.fill(0)
             return 0.0, grad
-        picked = raw[rows, cols]
-        # Before the softmax, which may be written over raw (out=raw).
-        smoothing = eps * (picked - raw.mean(axis=1)) if eps else None
-        shifted = _softmax_from_target(raw, rows, cols, picked, out, row_scale=weights)
-        if shifted is None:
-            loss, grad = _softmax_logsumexp(raw, out, row_scale=weights)
-            loss -= picked
-            grad[rows, cols] -= weights
-        else:
-            loss, grad = shifted
-        if eps:
-            loss += smoothing
-            grad -= (eps / raw.shape[1]) * (
-                weights if np.ndim(weights) == 0 else weights[:, np.newaxis])
-            grad[rows, cols] += eps * weights
+        loss, grad = self._per_row(rows, cols, eps, raw, out, row_scale=weights)
         if sample_weight is None:  # not loss.mean(): its Python-level overhead shows here
             return float(np.add.reduce(loss)) * float(weights), grad
         return float(loss @ weights), grad
 
     def pointwise_loss_gradient_raw(self, y_true, raw, out=None):
         rows, cols = self._rows(y_true, raw.shape[1])
-        eps = self._eps()
+        return self._per_row(rows, cols, self._eps(), raw, out)
+
+    def _per_row(self, rows, cols, eps, raw, out, row_scale=None):
+        """Each row's cross-entropy (smoothed by ``eps``) from the logits ``raw``, and its
+        gradient times ``row_scale`` (a number or one per row; None for 1) in ``out``."""
         picked = raw[rows, cols]
         # Before the softmax, which may be written over raw (out=raw).
         smoothing = eps * (picked - raw.mean(axis=1)) if eps else None
-        shifted = _softmax_from_target(raw, rows, cols, picked, out)
+        shifted = _softmax_from_target(raw, rows, cols, picked, out, row_scale=row_scale)
+        scale = 1.0 if row_scale is None else row_scale
         if shifted is None:
-            loss, grad = _softmax_logsumexp(raw, out)
+            loss, grad = _softmax_logsumexp(raw, out, row_scale=row_scale)
             loss -= picked
-            grad[rows, cols] -= 1
+            grad[rows, cols] -= scale
         else:
             loss, grad = shifted
         if eps:
             loss += smoothing
-            grad -= eps / raw.shape[1]
-            grad[rows, cols] += eps
+            grad -= (eps / raw.shape[1]) * (scale if np.ndim(scale) == 0
+                                             else scale[:, np.newaxis])
+            grad[rows, cols] += eps * scale
         return loss, grad
 
     def check_target(self, y_true, n_classes=None):
